@@ -1,0 +1,3 @@
+from hypergcn.cli import main
+
+raise SystemExit(main())
