@@ -22,7 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("hypergcn.data.benchmark", "build a benchmark HDF5 (centring, padding, splits)"),
     "stats": ("hypergcn.data.statistics", "dataset statistics JSON from the shards"),
     "train": ("hypergcn.training.trainer", "train one modality stream (CPU, GPU or torchrun DDP)"),
-    "evaluate": ("hypergcn.evaluation.evaluate", "test-set scores and metrics of a trained or released model"),
+    "evaluate": (
+        "hypergcn.evaluation.evaluate",
+        "test-set scores and metrics of a trained or released model",
+    ),
     "ensemble": ("hypergcn.evaluation.ensemble", "fuse 2-4 stream score files"),
     "summarize": ("hypergcn.evaluation.summary", "paper-style results table"),
 }
@@ -44,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     known, _ = parser.parse_known_args(argv)
     module = importlib.import_module(COMMANDS[known.command][0])
     # Re-parse with the subcommand's own arguments attached.
-    sub_parser = argparse.ArgumentParser(prog=f"hypergcn {known.command}", description=COMMANDS[known.command][1])
+    sub_parser = argparse.ArgumentParser(
+        prog=f"hypergcn {known.command}", description=COMMANDS[known.command][1]
+    )
     sub_parser.add_argument("--log", default=known.log, help="append log records to this file")
     module.add_arguments(sub_parser)
     rest = argv[argv.index(known.command) + 1 :]

@@ -29,7 +29,9 @@ DEFAULT_DEVIATIONS: dict[str, str] = {
 
 # The four NTU-120 X-Set configs that omit `hyper_joints` and so train without virtual joints (method §7.3).
 _SHIPPED_WITHOUT_VIRTUAL_JOINTS = {
-    ("ntu120", "xset", size, modality) for size in ("base", "large") for modality in ("joint_motion", "bone_motion")
+    ("ntu120", "xset", size, modality)
+    for size in ("base", "large")
+    for modality in ("joint_motion", "bone_motion")
 }
 
 
@@ -56,7 +58,9 @@ def _specificity(pattern: str) -> int:
     return sum(field != "*" for field in pattern.split("/"))
 
 
-def resolve_recipe(config: dict[str, Any], dataset: str, benchmark: str, size: str, modality: str) -> dict[str, Any]:
+def resolve_recipe(
+    config: dict[str, Any], dataset: str, benchmark: str, size: str, modality: str
+) -> dict[str, Any]:
     """The training recipe of one run: ``recipe`` updated by every matching ``recipe_overrides`` pattern.
 
     Patterns are applied from least to most specific (count of non-``*`` fields), ties in config order,
@@ -80,10 +84,28 @@ def num_virtual_joints(config: dict[str, Any], dataset: str, benchmark: str, siz
     return 3
 
 
-def ensemble_weights(config: dict[str, Any], dataset: str, benchmark: str, size: str, streams: str) -> list[float]:
+def ensemble_weights(
+    config: dict[str, Any], dataset: str, benchmark: str, size: str, streams: str
+) -> list[float]:
     """Fusion weights of a stream set, in the order of ``STREAM_SETS[streams]``; equal if not configured."""
     table = (config.get("ensemble") or {}).get("weights") or {}
     weights = (table.get(f"{dataset}/{benchmark}/{size}") or {}).get(streams)
     if weights is None:
         return [1.0] * len(STREAM_SETS[streams])
     return [float(w) for w in weights]
+
+
+def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """Every schema violation of ``config`` as one line naming the offending key, e.g.
+    ``recipe_overrides.demo: Additional properties are not allowed ('epoch' was unexpected)``.
+
+    Snakemake's own validator reports the whole schema fragment; this gives the user the key to fix.
+    """
+    import jsonschema
+
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    messages = []
+    for error in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
+        key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+        messages.append(f"{key}: {error.message}")
+    return messages

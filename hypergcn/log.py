@@ -14,7 +14,9 @@ def configure_logging(log_file: str | None = None, level: int = logging.INFO) ->
     handler: logging.Handler = (
         logging.FileHandler(log_file, mode="a") if log_file else logging.StreamHandler(sys.stderr)
     )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"))
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
     root = logging.getLogger("hypergcn")
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -5,11 +5,22 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 import hypergcn
-from hypergcn.config import resolve_deviations, resolve_recipe
+import yaml
+
+from hypergcn.config import config_errors, resolve_deviations, resolve_recipe
 from hypergcn.datasets import DATASETS, MODALITIES, NTU_SETUPS, STREAM_SETS
 
 
-validate(config, schema="../schemas/config.schema.yaml")
+def _validate_config():
+    """Fail before any job runs with one line per bad key, then let Snakemake fill the defaults."""
+    schema_path = Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
+    errors = config_errors(config, yaml.safe_load(schema_path.read_text()))
+    if errors:
+        raise WorkflowError("invalid configuration:\n  " + "\n  ".join(errors))
+    validate(config, schema="../schemas/config.schema.yaml")
+
+
+_validate_config()
 
 DEVIATIONS = resolve_deviations(config)
 PACKAGE_VERSION = hypergcn.__version__
