@@ -68,3 +68,15 @@ def run_workflow(
 def workflow_runner():
     """The ``run_workflow`` helper as a fixture."""
     return run_workflow
+
+
+@pytest.fixture(autouse=True)
+def _restore_package_logger():
+    """CLI entry points point the ``hypergcn`` logger at a file and stop propagation; undo that per test
+    so ``caplog`` in a later test still sees the package's records."""
+    import logging
+
+    logger = logging.getLogger("hypergcn")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]

@@ -44,14 +44,12 @@ import numpy as np
 import hypergcn
 from hypergcn.data.ntu_skeleton import parse_ntu_name
 from hypergcn.data.shards import STRING, Shard
+from hypergcn.data.ucla import parse_name, ucla_split
 from hypergcn.datasets import (
     NTU60_XSUB_TRAIN_SUBJECTS,
     NTU60_XVIEW_TRAIN_CAMERAS,
     NTU120_XSUB_TRAIN_SUBJECTS,
-    UCLA_TEST_VIEWS,
-    UCLA_TRAIN_VIEWS,
     dataset_info,
-    ucla_action_codes,
 )
 from hypergcn.io import atomic_path, config_digest
 
@@ -84,12 +82,11 @@ def sample_key(dataset: str, benchmark: str, name: str) -> SampleKey:
     if benchmark not in info.benchmarks:
         raise BuildError(f"{benchmark!r} is not a {dataset} benchmark; choose from {list(info.benchmarks)}")
     if info.layout == "ucla":
-        codes = ucla_action_codes()
-        action, subject, _, view = name.split("_")
-        if action not in codes or view not in UCLA_TRAIN_VIEWS + UCLA_TEST_VIEWS:
-            raise BuildError(f"NW-UCLA sample {name!r}: unknown action or view")
-        split = "train" if view in UCLA_TRAIN_VIEWS else "test"
-        return SampleKey(split, 0, codes[action], int(subject[1:]))
+        try:
+            parsed = parse_name(name)
+        except ValueError as exc:
+            raise BuildError(str(exc)) from None
+        return SampleKey(ucla_split(parsed), 0, parsed.label, parsed.subject)
     n = parse_ntu_name(name)
     if benchmark == "xsub":
         train_ids = NTU120_XSUB_TRAIN_SUBJECTS if dataset == "ntu120" else NTU60_XSUB_TRAIN_SUBJECTS
