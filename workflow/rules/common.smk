@@ -77,10 +77,17 @@ def shards(dataset):
 def recipe_for(wildcards):
     """The resolved training recipe of one run (authors' recipe + matching overrides)."""
     return resolve_recipe(
-        config, wildcards.dataset, wildcards.benchmark, wildcards.size, wildcards.modality
+        config,
+        wildcards.dataset,
+        wildcards.benchmark,
+        wildcards.size,
+        wildcards.modality,
     )
 
 
 def all_targets():
-    """What `snakemake` with no target builds: the summary table over every configured run."""
-    return ["results/summary.csv"]
+    """What `snakemake` with no target builds: the summary table and the report's plots and tables.
+
+    report_targets() lives in results_common.smk (included later, before rule all calls this).
+    """
+    return ["results/summary.csv", *report_targets()]

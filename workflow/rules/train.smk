@@ -1,1 +1,39 @@
-# train rules: being written.
+# Training: one job per (dataset, benchmark, size, modality), resumable from undeclared checkpoints.
+
+
+include: "results_common.smk"
+
+
+# Resume: checkpoints go to the undeclared checkpoints/ folder every epoch; a rerun of a killed job
+# (--rerun-incomplete, in the default profile) continues from the newest readable one. If the config
+# changed since, the job refuses and lists the changes; start over with `HYPERGCN_RESTART=1 snakemake ...`
+# (or delete the folder). Edits to the hypergcn package do not rerun training: use `-R train_model`.
+rule train_model:
+    input:
+        data="results/data/{dataset}/{benchmark}.h5",
+    output:
+        model="results/train/{dataset}/{benchmark}/{size}/{modality}/model.pt",
+        metrics=report(
+            "results/train/{dataset}/{benchmark}/{size}/{modality}/metrics.csv",
+            caption="../report/train_metrics.rst",
+            category="Training",
+            subcategory="{dataset}/{benchmark}/{size}",
+            labels={"modality": "{modality}", "table": "metrics per epoch"},
+        ),
+    log:
+        "results/logs/train_model/{dataset}/{benchmark}/{size}/{modality}.log",
+    benchmark:
+        "results/benchmarks/train_model/{dataset}/{benchmark}/{size}/{modality}.tsv"
+    conda:
+        "../../envs/train.yaml"
+    threads: train_threads
+    resources:
+        gpu=GPU_PER_JOB,
+    params:
+        recipe=recipe_json,
+        options=train_options,
+    shell:
+        LAUNCH
+        + "$launch train --data {input.data} --modality {wildcards.modality} --size {wildcards.size}"
+        " --recipe '{params.recipe}' {params.options} --model {output.model} --metrics {output.metrics}"
+        " --device $device --threads {threads} > {log} 2>&1"

@@ -1,0 +1,146 @@
+"""The whole demo DAG through snakemake.api with a tiny schedule, a selective rerun, and kill -9 + resume.
+
+One module-scoped run builds everything from synthetic raw files to ``results/summary.csv`` (about a minute
+on 2 CPU cores). The dry run checks that ``-R train_model --until evaluate_model`` schedules exactly the
+training and evaluation jobs. The last test kills a training job (and its Snakemake) hard after its first
+checkpoint and shows that the rerun resumes from that checkpoint instead of epoch 0 and finishes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import run_workflow
+
+from hypergcn.datasets import MODALITIES, STREAM_SETS
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+OVERLAY = {
+    "demo": {"subjects": [1, 2, 3, 4], "repetitions": 1},
+    "recipe_overrides": {
+        "demo": {
+            "epochs": 2,
+            "batch_size": 16,
+            "test_batch_size": 32,
+            "warmup_epochs": 1,
+            "lr_steps": [],
+            "window": 16,
+            "num_workers": 0,
+        }
+    },
+}
+JOINT = "results/train/demo/xsub/base/joint"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    """Workdir holding a finished demo run; the overlay is also written there for CLI runs."""
+    workdir = tmp_path_factory.mktemp("demo_full")
+    overlay = workdir / "overlay.yaml"
+    overlay.write_text(yaml.safe_dump(OVERLAY))
+    run_workflow(workdir, configfiles=[overlay])
+    return workdir
+
+
+def snakemake_cli(workdir: Path, *args: str, **kwargs) -> subprocess.CompletedProcess | subprocess.Popen:
+    """The snakemake command line on the repository's Snakefile, without profiles, on CPU only."""
+    # ``args`` (targets included) come first: --configfile, -R and --until take several values.
+    cmd = [
+        sys.executable, "-m", "snakemake", *args, "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+        "--workflow-profile", "none", "--cores", "2", "--resources", "gpu=0",
+        "--configfile", str(workdir / "overlay.yaml"),
+    ]  # fmt: skip
+    if kwargs.pop("background", False):
+        return subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=kwargs.pop("timeout", 300))
+
+
+def test_full_demo_dag(demo: Path) -> None:
+    with open(demo / "results/summary.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["stream", "demo/xsub/base"]
+    assert [r[0] for r in rows[1:]] == [*MODALITIES, *STREAM_SETS]
+    assert all(0.0 <= float(r[1]) <= 100.0 for r in rows[1:])
+
+    for modality in MODALITIES:
+        train_dir = demo / f"results/train/demo/xsub/base/{modality}"
+        with open(train_dir / "metrics.csv", newline="") as handle:
+            epochs = list(csv.DictReader(handle))
+        assert [row["epoch"] for row in epochs] == ["1", "2"] and epochs[-1]["selected"] == "last epoch"
+        metrics = json.loads((demo / f"results/eval/demo/xsub/base/{modality}/metrics.json").read_text())
+        assert metrics["n"] > 0 and metrics["num_class"] == 8
+        assert metrics["provenance"]["selection"] == "last epoch"
+        log = (demo / f"results/logs/train_model/demo/xsub/base/{modality}.log").read_text()
+        assert "epoch 2/2 loss" in log and "ETA" in log and "\r" not in log
+    ensemble = json.loads((demo / "results/ensemble/demo/xsub/base/j_b_jm_bm/metrics.json").read_text())
+    assert ensemble["weights"] == [1.0, 1.0, 1.0, 1.0] and ensemble["weights_source"] == "config"
+    assert (demo / "results/report/statistics/demo.csv").exists()
+    pytest.importorskip("matplotlib")
+    assert (demo / "results/report/curves/demo/xsub/base.png").stat().st_size > 0
+    assert (demo / "results/report/confusion/ensemble/demo/xsub/base/j_b_jm_bm.png").stat().st_size > 0
+
+
+def _job_counts(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run as {rule: count}."""
+    table = output.split("Job stats:", 1)[1]
+    counts = {}
+    for line in table.splitlines():
+        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if match and match.group(1) != "total":
+            counts[match.group(1)] = int(match.group(2))
+        elif counts and not line.strip():
+            break
+    return counts
+
+
+def test_rerun_train_until_evaluate_dry_run(demo: Path) -> None:
+    nothing = snakemake_cli(demo, "-n")
+    assert nothing.returncode == 0, nothing.stderr
+    assert "Nothing to be done" in nothing.stdout + nothing.stderr
+    shown = snakemake_cli(demo, "-n", "-R", "train_model", "--until", "evaluate_model")
+    assert shown.returncode == 0, shown.stderr
+    assert _job_counts(shown.stdout + shown.stderr) == {"train_model": 4, "evaluate_model": 4}
+
+
+def test_killed_training_resumes(demo: Path) -> None:
+    checkpoints = demo / JOINT / "checkpoints"
+    for path in checkpoints.iterdir():  # leftovers of the finished run (a -R run would clear them too)
+        path.unlink()
+    job = snakemake_cli(demo, f"{JOINT}/model.pt", "--forcerun=train_model", background=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not (checkpoints / "epoch-0001.pt").exists():
+            assert job.poll() is None, "training finished or failed before its first checkpoint"
+            assert time.monotonic() < deadline, "no checkpoint after 240 s"
+            time.sleep(0.05)
+        os.killpg(job.pid, signal.SIGKILL)  # snakemake and the training job, mid-epoch 2
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+        job.wait()
+    assert not (demo / JOINT / "model.pt").exists()
+    assert not (checkpoints / "epoch-0002.pt").exists()
+
+    assert snakemake_cli(demo, "--unlock").returncode == 0
+    rerun = snakemake_cli(demo, "--rerun-incomplete", f"{JOINT}/model.pt")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    log = (demo / "results/logs/train_model/demo/xsub/base/joint.log").read_text()
+    assert "resuming from checkpoint" in log and "1 of 2 epochs done" in log
+    assert "starting from scratch" not in log
+    assert "epoch 1/2 loss" not in log and "epoch 2/2 loss" in log  # only epoch 2 was trained again
+    with open(demo / JOINT / "metrics.csv", newline="") as handle:
+        assert [row["epoch"] for row in csv.DictReader(handle)] == ["1", "2"]
