@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import h5py
 import numpy as np
@@ -38,7 +38,26 @@ def _h5_dtype(dtype: Any) -> Any:
     return STRING if dtype is str else np.dtype(dtype)
 
 
-class TableWriter:
+class _AtomicWriter:
+    """Context manager protocol of the writers: complete the file on success, discard it on error."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class TableWriter(_AtomicWriter):
     """Append rows to several resizable HDF5 datasets (``columns``: name -> (dtype, trailing shape)).
 
     Rows are buffered and written in blocks; ``close()`` writes the attributes and renames the temporary
@@ -124,17 +143,8 @@ class TableWriter:
         with suppress(RuntimeError):
             self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
 
-    def __enter__(self) -> TableWriter:
-        return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-
-class ShardWriter:
+class ShardWriter(_AtomicWriter):
     """Write a sample shard (module docstring) sample by sample.
 
     ``extra`` names additional per-sample columns (name -> dtype), given to :meth:`add` as keywords.
@@ -201,15 +211,6 @@ class ShardWriter:
 
     def abort(self) -> None:
         self._table.abort()
-
-    def __enter__(self) -> ShardWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def write_shard(

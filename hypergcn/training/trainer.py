@@ -212,22 +212,26 @@ def _jsonable(value: Any) -> Any:
 # Training
 
 
+def model_options(spec: TrainSpec, info: dict[str, Any]) -> dict[str, Any]:
+    """The model's identity: size, stream, layout and virtual joints (recorded in checkpoints and model.pt)."""
+    return {
+        "size": spec.size,
+        "modality": spec.modality,
+        "num_class": info["num_class"],
+        "num_point": info["num_point"],
+        "num_person": info["num_person"],
+        "virtual_joints": spec.virtual_joints,
+        "virtual_joint_init": spec.virtual_joint_init,
+    }
+
+
 def run_config(spec: TrainSpec, info: dict[str, Any]) -> dict[str, Any]:
     """What determines the result of a run; its digest guards resumes (checkpoint vs. this run)."""
     recipe = {k: v for k, v in sorted(spec.recipe.items()) if k not in _NON_RESULT_KEYS}
     return {
         "recipe": recipe,
         "data": info["identity"],
-        "model": {
-            "size": spec.size,
-            "dataset": info["dataset"],
-            "modality": spec.modality,
-            "num_class": info["num_class"],
-            "num_point": info["num_point"],
-            "num_person": info["num_person"],
-            "virtual_joints": spec.virtual_joints,
-            "virtual_joint_init": spec.virtual_joint_init,
-        },
+        "model": {"dataset": info["dataset"], **model_options(spec, info)},
         "test_sampling": spec.test_sampling,
         "model_selection": spec.model_selection,
     }
@@ -628,13 +632,7 @@ def _write_outputs(
         "format": "hypergcn-model/1",
         "dataset": info["dataset"],
         "benchmark": info["benchmark"],
-        "size": spec.size,
-        "modality": spec.modality,
-        "num_class": info["num_class"],
-        "num_point": info["num_point"],
-        "num_person": info["num_person"],
-        "virtual_joints": spec.virtual_joints,
-        "virtual_joint_init": spec.virtual_joint_init,
+        **model_options(spec, info),
         "test_sampling": spec.test_sampling,
         "recipe": dict(spec.recipe),
         "model_selection": spec.model_selection,
