@@ -1,0 +1,381 @@
+"""Hyper-GCN model: hypergraph maths on hand-computed cases, sizes, inits, output contract, and parity with
+the literal reference implementation (``tests/reference_hypergcn.py``)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import reference_hypergcn as ref
+import torch
+import torch.nn.functional as F
+
+from hypergcn.datasets import DATASETS
+from hypergcn.models import build_model, divergence, load_official_weights
+from hypergcn.models.hypergcn import hyper_norm, knn_hypergraph
+
+
+@pytest.fixture(autouse=True)
+def _few_threads():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _input(dataset: str, batch: int = 2, frames: int = 16, seed: int = 0) -> torch.Tensor:
+    info = DATASETS[dataset]
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, 3, frames, info.num_point, info.num_person, generator=generator)
+
+
+def _trainable(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+# ------------------------------------------------------------------------------------- hypergraph maths
+def test_knn_hypergraph_hand_computed():
+    """Four vertices on a line at 0, 1, 3, 7 (one head, h = 1), k = 2: self plus the nearest other vertex."""
+    v = torch.tensor([0.0, 1.0, 3.0, 7.0]).view(1, 1, 4, 1)
+    H = knn_hypergraph(v, k=2)[0, 0]
+
+    def sigmoid(x):
+        return 1.0 / (1.0 + math.exp(-x))
+
+    # softmax(-[0, d]) = [sigmoid(d), 1 - sigmoid(d)]
+    expected = torch.tensor(
+        [
+            [sigmoid(1), 1 - sigmoid(1), 0.0, 0.0],
+            [1 - sigmoid(1), sigmoid(1), 0.0, 0.0],
+            [0.0, 1 - sigmoid(2), sigmoid(2), 0.0],
+            [0.0, 0.0, 1 - sigmoid(4), sigmoid(4)],
+        ]
+    )
+    torch.testing.assert_close(H, expected, rtol=1e-6, atol=1e-7)
+    # hyperedge sizes vary: column 1 groups vertices 0, 1 and 2
+    assert (H > 0).sum(0).tolist() == [2, 3, 2, 1]
+
+
+def test_hyper_norm_hand_computed():
+    """G = Dv⁻¹ H W² De⁻¹ Hᵀ; the expected fractions were worked out by hand."""
+    H = torch.tensor(
+        [
+            [0.50, 0.50, 0.00, 0.00],
+            [0.25, 0.75, 0.00, 0.00],
+            [0.00, 0.50, 0.50, 0.00],
+            [0.00, 0.00, 0.50, 0.50],
+        ]
+    )
+    W = torch.tensor([1.0, -0.5, 0.5, 1.0])  # sign is irrelevant: W enters squared
+    # De = [0.75, 1.75, 1, 0.5]; Dv = [0.75, 0.625, 0.5, 0.75]
+    expected = torch.tensor(
+        [
+            [31 / 63, 37 / 126, 1 / 21, 0.0],
+            [37 / 105, 11 / 42, 3 / 35, 0.0],
+            [1 / 14, 3 / 28, 11 / 56, 1 / 8],
+            [0.0, 0.0, 1 / 12, 3 / 4],
+        ]
+    )
+    G = hyper_norm(H.view(1, 1, 4, 4), W.view(1, 1, 4))[0, 0]
+    torch.testing.assert_close(G, expected, rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(G.sum(1), torch.tensor([5 / 6, 0.7, 0.5, 5 / 6]))
+    torch.testing.assert_close(G, ref.hyper_norm(H, W), rtol=1e-6, atol=1e-7)
+
+
+def test_hyper_norm_row_sums():
+    """Row u of G sums to Σ_e H W² / Σ_e H |W|, which is at most max |W| < 1 (method §1.4.5)."""
+    generator = torch.Generator().manual_seed(1)
+    v = torch.randn(3, 8, 28, 4, generator=generator)
+    H = knn_hypergraph(v)
+    W = torch.tanh(torch.randn(3, 8, 28, generator=generator))
+    G = hyper_norm(H, W)
+    expected = (H * W.unsqueeze(-2) ** 2).sum(-1) / (H * W.abs().unsqueeze(-2)).sum(-1)
+    torch.testing.assert_close(G.sum(-1), expected)
+    assert torch.all(G.sum(-1) <= W.abs().amax(-1, keepdim=True) + 1e-6)
+    assert torch.all((H > 0).sum(-1) == 9)
+    torch.testing.assert_close(H.sum(-1), torch.ones(3, 8, 28))
+
+
+def test_knn_hypergraph_is_the_authors_construction():
+    """Same cdist/topk/softmax/scatter calls as the reference, so ties and the mm-based distances agree bitwise."""
+    generator = torch.Generator().manual_seed(2)
+    v = torch.randn(2, 8, 28, 8, generator=generator)
+    v[:, :, 26:] = v[:, :, 25:26]  # three identical virtual joints: ties in the top-k
+    assert torch.equal(knn_hypergraph(v), ref.build_hypergraph(v))
+
+
+# ------------------------------------------------------------------------------------- divergence loss
+def test_divergence_hand_computed():
+    cos45 = divergence(torch.tensor([[1.0, 0.0], [1.0, 1.0]]))
+    assert cos45.item() == pytest.approx(1 / math.sqrt(2), rel=1e-6)
+    orthogonal = divergence(torch.tensor([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 3.0]]))
+    assert orthogonal.item() == pytest.approx(0.0)
+    opposite = divergence(torch.tensor([[1.0, 2.0], [-1.0, -2.0]]))  # cos = -1, cut by the ReLU
+    assert opposite.item() == pytest.approx(0.0, abs=1e-7)
+
+
+def test_divergence_identical_rows_is_one_with_no_gradient():
+    joints = torch.randn(1, 128).repeat(3, 1).requires_grad_()
+    loss = divergence(joints)
+    loss.backward()
+    assert loss.item() == pytest.approx(1.0, abs=1e-6)
+    assert joints.grad.norm() < 1e-6
+
+
+@pytest.mark.parametrize("count", [0, 1])
+def test_divergence_without_pairs_is_zero(count):
+    joints = torch.randn(count, 16, requires_grad=True)
+    loss = divergence(joints)
+    loss.backward()
+    assert loss.item() == 0.0 and not torch.isnan(loss)
+
+
+def test_model_divergence_loss():
+    model = build_model("base", "ntu120", virtual_joint_init="identical")
+    assert model.divergence_loss().item() == pytest.approx(1.0, abs=1e-6)  # the authors' init (§7.1)
+    model = build_model("base", "ntu120")
+    expected = torch.stack([divergence(p) for p in model.hyper_joints()]).mean()
+    assert model.divergence_loss().item() == pytest.approx(expected.item())
+    assert 0.0 <= model.divergence_loss().item() < 0.5  # independent rows start far from identical
+    assert build_model("base", "ntu120", virtual_joints=0).divergence_loss().item() == 0.0
+
+
+# ------------------------------------------------------------------------------------- sizes and inits
+@pytest.mark.parametrize(
+    ("size", "dataset", "overrides", "expected"),
+    [
+        ("base", "ntu120", {}, 1_057_097),
+        ("large", "ntu120", {}, 2_336_073),
+        ("base", "ntu60", {}, 1_041_677),
+        ("large", "ntu60", {}, 2_305_293),
+        ("base", "ucla", {}, 1_002_147),
+        ("large", "ucla", {}, 2_252_963),
+        ("base", "ntu120", {"virtual_joints": 0}, 1_040_273),
+    ],
+)
+def test_parameter_counts(size, dataset, overrides, expected):
+    model = build_model(size, dataset, **overrides)
+    assert _trainable(model) == expected
+    assert sum(p.numel() for p in model.parameters()) == expected  # PA is a buffer, not a parameter
+
+
+def test_per_module_counts():
+    model = build_model("base", "ntu120")
+    counts = {name: _trainable(child) for name, child in model.named_children()}
+    counts["pos_embedding"] = model.pos_embedding.numel()
+    assert counts == {
+        "to_joint_embedding": 512, "pos_embedding": 3_200, "data_bn": 12_800,
+        "l1": 37_705, "l2": 37_705, "l3": 37_705, "l4": 187_721, "l5": 128_521, "l6": 128_521,
+        "l7": 194_825, "l8": 128_521, "l9": 128_521, "fc": 30_840,
+    }  # fmt: skip
+    large = {name: _trainable(child) for name, child in build_model("large", "ntu120").named_children()}
+    assert (large["l7"], large["l8"], large["l9"], large["fc"]) == (723_465, 488_329, 488_329, 61_560)
+    shapes = [tuple(p.shape) for p in build_model("large", "ntu120").hyper_joints()]
+    assert shapes == [(3, 128)] * 4 + [(3, 256)] * 3 + [(3, 512)] * 2
+
+
+def test_state_dict_keys_are_the_authors_without_the_graph():
+    ours = set(build_model("large", "ntu120").state_dict())
+    theirs = set(ref.build_reference("large", "ntu120").state_dict())
+    assert ours == {key for key in theirs if not key.endswith(".PA")}
+
+
+def test_inits():
+    torch.manual_seed(0)
+    model = build_model("base", "ntu120")
+    gcn, tcn = model.l9.gcn1, model.l9.tcn1
+    assert torch.all(gcn.bn.weight == 1e-6) and torch.all(gcn.bn.bias == 0)
+    assert gcn.alpha.item() == 1.0 and torch.all(gcn.edge_importance == 1)
+    # kaiming fan_out counts all output channels, also for grouped convs: std sqrt(2 / (C_out · k))
+    for conv, fan_out in [
+        (gcn.conv_d, 256),
+        (tcn.branches[0][3].conv, 64 * 5),
+        (model.l7.residual.conv, 256),
+    ]:
+        assert conv.weight.std().item() == pytest.approx(math.sqrt(2 / fan_out), rel=0.1)
+        assert torch.all(conv.bias == 0)
+    assert gcn.to_W[2].weight.std().item() == pytest.approx(0.5, rel=0.2)  # 8h -> 8, k 1: sqrt(2/8)
+    bn_weights = torch.cat([m.weight for m in tcn.modules() if isinstance(m, torch.nn.BatchNorm2d)])
+    assert bn_weights.mean().item() == pytest.approx(1.0, abs=0.01)
+    assert bn_weights.std().item() == pytest.approx(0.02, rel=0.2)
+    assert torch.all(model.l7.residual.bn.weight == 1) and torch.all(model.data_bn.weight == 1)
+    assert model.fc.weight.std().item() == pytest.approx(math.sqrt(2 / 120), rel=0.05)
+    assert model.fc.bias.abs().max().item() <= 1 / math.sqrt(256)
+    assert model.pos_embedding.std().item() == pytest.approx(1.0, rel=0.1)
+    assert model.to_joint_embedding.weight.abs().max().item() <= 1 / math.sqrt(3)
+    joints = model.l1.gcn1.hyper_joint
+    assert not torch.equal(joints[0], joints[1])
+    assert joints.std().item() == pytest.approx(1.0, rel=0.25)
+    identical = build_model("base", "ntu120", virtual_joint_init="identical").l1.gcn1.hyper_joint
+    assert torch.equal(identical[0], identical[1]) and torch.equal(identical[0], identical[2])
+
+
+def test_build_model_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="size"):
+        build_model("huge", "ntu120")
+    with pytest.raises(ValueError, match="dataset"):
+        build_model("base", "kinetics")
+    with pytest.raises(TypeError, match="overrides"):
+        build_model("base", "ntu120", num_classes=10)
+    with pytest.raises(ValueError, match="virtual_joint_init"):
+        build_model("base", "ntu120", virtual_joint_init="random")
+    with pytest.raises(ValueError, match="num_point"):
+        build_model("base", "ucla", num_point=25)
+
+
+# ------------------------------------------------------------------------------------- forward contract
+@pytest.mark.parametrize(("dataset", "classes"), [("ntu120", 120), ("ucla", 10), ("demo", 8)])
+def test_output_shapes_train_and_eval(dataset, classes):
+    model = build_model("base", dataset)
+    x = _input(dataset, batch=3, frames=8)
+    for train in (True, False):
+        model.train(train)
+        out = model(x)
+        assert isinstance(out, torch.Tensor) and out.shape == (3, classes)
+        assert torch.isfinite(out).all()
+    if dataset == "demo":
+        assert build_model("base", "demo", num_class=5)(x).shape == (3, 5)
+
+
+@pytest.mark.parametrize("virtual_joints", [3, 0])
+def test_every_parameter_gets_a_gradient(virtual_joints):
+    """DDP needs every parameter in the graph of every step (no find_unused_parameters)."""
+    model = build_model("base", "ntu60", virtual_joints=virtual_joints)
+    loss = F.cross_entropy(model(_input("ntu60", frames=8)), torch.tensor([1, 2]), label_smoothing=0.1)
+    (loss + model.divergence_loss()).backward()
+    missing = [name for name, p in model.named_parameters() if p.grad is None]
+    assert not missing
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+def test_cpu_model_has_no_device_assumptions():
+    model = build_model("base", "ucla").to(torch.float64)
+    out = model(_input("ucla", frames=8).double())
+    assert out.dtype == torch.float64 and model.l1.gcn1.PA.dtype == torch.float64
+
+
+def test_autocast_training_step():
+    """Mixed precision (bfloat16 on CPU here; the trainer uses fp16/bf16 on GPUs) through the custom Functions."""
+    model = build_model("base", "ntu60")
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = model(_input("ntu60", frames=8))
+        loss = (
+            F.cross_entropy(logits.float(), torch.tensor([0, 1]), label_smoothing=0.1)
+            + model.divergence_loss()
+        )
+    loss.backward()
+    assert logits.dtype == torch.bfloat16
+    for p in model.parameters():
+        assert p.grad is not None and p.grad.dtype == p.dtype and torch.isfinite(p.grad).all()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_matches_cpu():
+    torch.manual_seed(0)
+    model = build_model("base", "ntu120").eval()
+    x = _input("ntu120", frames=16)
+    with torch.no_grad():
+        expected = model(x)
+        got = model.cuda()(x.cuda()).cpu()
+    torch.testing.assert_close(got, expected, rtol=1e-3, atol=1e-3)
+
+
+# ------------------------------------------------------------------------------------- parity
+@pytest.fixture
+def exact_cdist(monkeypatch):
+    """Exact-difference distances in both models.
+
+    With more than 25 points PyTorch's default cdist computes sqrt(|a|² + |b|² − 2ab): the self-distance is
+    cancellation noise (~1e-3, method §9.2), so any two implementations whose layer inputs differ in the last
+    bit pick different hypergraph weights and drift apart once the graph branch is switched on. Parity with
+    trained-like weights is therefore checked with exact distances (mathematically the same function);
+    ``test_knn_hypergraph_is_the_authors_construction`` covers the default path bit for bit.
+    """
+    cdist = torch.cdist
+    monkeypatch.setattr(torch, "cdist", lambda a, b: cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist"))
+
+
+def _trained_like(model: torch.nn.Module, seed: int) -> None:
+    """Switch the graph branch on: random BN affines and statistics, edge importances and alphas."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm1d | torch.nn.BatchNorm2d):
+                module.weight.uniform_(0.5, 1.5, generator=generator)
+                module.bias.normal_(0.0, 0.1, generator=generator)
+                module.running_mean.normal_(0.0, 0.1, generator=generator)
+                module.running_var.uniform_(0.8, 1.2, generator=generator)
+        for name, p in model.named_parameters():
+            if name.endswith("edge_importance"):
+                p.normal_(1.0, 0.5, generator=generator)
+            elif name.endswith("alpha"):
+                p.uniform_(0.5, 1.5, generator=generator)
+
+
+def _pair(size, dataset, virtual_joints=3, init="independent", seed=0, trained=True):
+    torch.manual_seed(seed)
+    reference = ref.build_reference(size, dataset, virtual_joints, identical_init=init == "identical")
+    if trained:
+        _trained_like(reference, seed)
+    ours = build_model(size, dataset, virtual_joints=virtual_joints, virtual_joint_init=init)
+    load_official_weights(ours, reference.state_dict())
+    return reference, ours
+
+
+def _assert_same(expected, got, rtol=1e-5):
+    relative = (expected - got).abs().max() / expected.abs().max()
+    assert relative <= rtol, f"max relative difference {relative:.2e}"
+
+
+@pytest.mark.parametrize(
+    ("size", "dataset", "virtual_joints", "init"),
+    [
+        ("base", "ntu120", 3, "independent"),
+        ("base", "ntu120", 3, "identical"),
+        ("base", "ntu120", 0, "independent"),
+        ("large", "ntu60", 3, "independent"),
+        ("base", "ucla", 3, "identical"),
+        ("large", "ucla", 3, "independent"),
+        ("large", "ucla", 0, "independent"),
+    ],
+)
+def test_parity_with_reference(exact_cdist, size, dataset, virtual_joints, init):
+    reference, ours = _pair(size, dataset, virtual_joints, init)
+    x = _input(dataset)
+    for train in (False, True):
+        reference.train(train)
+        ours.train(train)
+        with torch.no_grad():
+            _assert_same(reference(x)[0], ours(x))
+    # the single BN calls over several modules update every module's running statistics
+    theirs = reference.state_dict()
+    for name, value in ours.state_dict().items():
+        if "running" in name or "num_batches" in name:
+            torch.testing.assert_close(value, theirs[name], rtol=1e-5, atol=1e-6, msg=name)
+
+
+@pytest.mark.parametrize("dataset", ["ntu120", "ucla"])
+def test_gradient_parity(exact_cdist, dataset):
+    """All parameter gradients of CE + divergence agree; in float64, because in float32 last-bit differences
+    flip a few ReLU masks and top-k picks, which changes single gradient entries by far more than rounding."""
+    reference, ours = _pair("base", dataset, seed=1)
+    reference.double()
+    ours.double()
+    x, labels = _input(dataset, seed=1).double(), torch.tensor([3, 7])
+    logits, joints = reference(x)
+    (F.cross_entropy(logits, labels, label_smoothing=0.1) + ref.divergence_loss(joints)).backward()
+    (F.cross_entropy(ours(x), labels, label_smoothing=0.1) + ours.divergence_loss()).backward()
+    theirs = dict(reference.named_parameters())
+    for name, p in ours.named_parameters():
+        torch.testing.assert_close(p.grad, theirs[name].grad, rtol=1e-7, atol=1e-9, msg=name)
+
+
+@pytest.mark.parametrize("dataset", ["ntu120", "ucla"])
+def test_parity_at_the_authors_init_with_default_cdist(dataset):
+    reference, ours = _pair("base", dataset, init="identical", trained=False)
+    x = _input(dataset)
+    for train in (False, True):
+        reference.train(train)
+        ours.train(train)
+        with torch.no_grad():
+            _assert_same(reference(x)[0], ours(x))
