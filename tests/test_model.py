@@ -327,6 +327,15 @@ def _assert_same(expected, got, rtol=1e-5):
     assert relative <= rtol, f"max relative difference {relative:.2e}"
 
 
+def _assert_same_logits_in_both_modes(reference, ours, x):
+    """Eval mode (running BN statistics) and train mode (batch statistics) must both agree."""
+    for train in (False, True):
+        reference.train(train)
+        ours.train(train)
+        with torch.no_grad():
+            _assert_same(reference(x)[0], ours(x))
+
+
 @pytest.mark.parametrize(
     ("size", "dataset", "virtual_joints", "init"),
     [
@@ -342,11 +351,7 @@ def _assert_same(expected, got, rtol=1e-5):
 def test_parity_with_reference(exact_cdist, size, dataset, virtual_joints, init):
     reference, ours = _pair(size, dataset, virtual_joints, init)
     x = _input(dataset)
-    for train in (False, True):
-        reference.train(train)
-        ours.train(train)
-        with torch.no_grad():
-            _assert_same(reference(x)[0], ours(x))
+    _assert_same_logits_in_both_modes(reference, ours, x)
     # the single BN calls over several modules update every module's running statistics
     theirs = reference.state_dict()
     for name, value in ours.state_dict().items():
@@ -374,8 +379,4 @@ def test_gradient_parity(exact_cdist, dataset):
 def test_parity_at_the_authors_init_with_default_cdist(dataset):
     reference, ours = _pair("base", dataset, init="identical", trained=False)
     x = _input(dataset)
-    for train in (False, True):
-        reference.train(train)
-        ours.train(train)
-        with torch.no_grad():
-            _assert_same(reference(x)[0], ours(x))
+    _assert_same_logits_in_both_modes(reference, ours, x)
