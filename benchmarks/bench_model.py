@@ -12,6 +12,7 @@ The speed target (method §2, ``shared/bench/speed_target.py``): the authors' st
 (large) of the matmul rate, counting 43.18 / 76.14 GFLOP per batch-4 step; ours must be 1.3× faster.
 
 usage: python benchmarks/bench_model.py [--quick] [--threads 2 [1]] [--doc docs/benchmarks.md | --no-doc]
+       python benchmarks/bench_model.py --breakdown   # where our step's time goes, by kind of operator
 """
 
 from __future__ import annotations
@@ -64,7 +65,30 @@ OPTIMISATION_LOG = [
     "max-pool 6.5 vs 1.0 ms per l1-size layer |",
     "| rejected: 5×1 temporal conv as im2col or five shifted GEMMs | 5.4-6.6 ms vs 3.0-4.0 ms (oneDNN, "
     "channels-last) |",
+    "| rejected (idle machine, 2 threads, interleaved A/B of the same weights): residual adds and ReLUs in place, "
+    "and HYPERGC's time-constant term added after the relayout as a channels-last broadcast | 0.98-1.02× "
+    "(noise) |",
+    "| rejected: `torch.compile` of only the BN + residual add + ReLU epilogue, (8, 128, 64, 25) channels-last | "
+    "15.0 ms vs 3.9 ms eager, forward + backward |",
+    "| not in the package: glibc allocator thresholds (`MALLOC_MMAP_THRESHOLD_=33554432 "
+    "MALLOC_TRIM_THRESHOLD_=4294967296` in the environment) | 474 → 456 ms per base step (−4 %); page faults "
+    "per step 27,710 → 642; the same gain for the reference |",
 ]
+# Operator kinds of the step breakdown: self time of the aten ops of each kind (forward and backward).
+GEMM_OPS = {
+    "aten::mm", "aten::bmm", "aten::addmm", "aten::addmm_", "aten::baddbmm",
+    "aten::mkldnn_convolution", "aten::convolution_backward",
+}  # fmt: skip
+OP_KINDS = {
+    "GEMMs, convs": GEMM_OPS,
+    "batch norm": {"aten::native_batch_norm", "aten::native_batch_norm_backward"},
+    "layout copies": {"aten::copy_", "aten::clone"},
+    "elementwise": {
+        "aten::add", "aten::add_", "aten::mul", "aten::mul_", "aten::div", "aten::div_", "aten::clamp_min_",
+        "aten::threshold_backward", "aten::tanh", "aten::tanh_backward", "aten::fill_", "aten::zero_",
+        "aten::leaky_relu", "aten::leaky_relu_backward", "aten::where", "aten::sub", "aten::neg",
+    },
+}  # fmt: skip
 VARIANTS = [(size, dataset) for dataset in ("ntu120", "ntu60", "ucla") for size in ("base", "large")]
 
 
@@ -284,6 +308,19 @@ def run(quick: bool, thread_counts: list[int]) -> list[str]:
         steps = {"reference": eval_step("reference", size, 16, cpu), "ours": eval_step("ours", size, 16, cpu)}
         timing = interleaved(steps, rounds, warmup, rate=False)
         lines.append(f"| {size} | {16 / timing['reference']:.1f} | {16 / timing['ours']:.1f} |")
+    lines += [
+        "",
+        f"### Where our step's time goes (batch 4, {thread_counts[0]} threads)",
+        "",
+        "Self time per step of each kind of aten operator, forward and backward, from the PyTorch profiler",
+        "(which adds a few per cent); 'GEMMs, convs' is mm/bmm/addmm and the 5×1 convolutions, which no fusion",
+        "of the other operators removes. All other kinds are memory-bound: they stream activations through DRAM.",
+        f"Copy bandwidth here ({thread_counts[0]} threads, read + write): {copy_bandwidth(8):.0f} GB/s for an "
+        f"8 MB tensor (cache), {copy_bandwidth(512):.0f} GB/s for 512 MB (DRAM).",
+        "",
+        *BREAKDOWN_HEADER,
+        *(breakdown(size) for size in sizes),
+    ]
     if hasattr(os, "getloadavg"):
         lines += ["", f"Load average at the end of the run: {os.getloadavg()[0]:.2f}."]
     lines += ["", "### Optimisation log", "", *OPTIMISATION_LOG]
@@ -309,6 +346,51 @@ def run(quick: bool, thread_counts: list[int]) -> list[str]:
     return lines
 
 
+def breakdown(size: str, batch: int = 4, steps: int = 5) -> str:
+    """A table row: our step's time, its target, and the profiled self time of each operator kind.
+
+    Answers "could faster code meet the target?": the GEMM column is work that no fusion of the
+    memory-bound operators removes, so if it alone reaches the target time, eager PyTorch cannot meet it.
+    """
+    from torch.profiler import profile
+
+    step = train_step("ours", size, batch, torch.device("cpu"))
+    timing = interleaved({"ours": step}, rounds=5, warmup=2, rate=True)
+    with profile() as prof:
+        for _ in range(steps):
+            step()
+    self_ms = {event.key: event.self_cpu_time_total / 1e3 / steps for event in prof.key_averages()}
+    total = sum(value for key, value in self_ms.items() if key.startswith("aten::"))
+    authors = counted_gflop("reference", size, batch, True) / (
+        AUTHORS_FRACTION[size] * timing["matmul_gflops"]
+    )
+    kinds = [sum(self_ms.get(op, 0.0) for op in ops) for ops in OP_KINDS.values()]
+    kinds.append(total - sum(kinds))
+    cells = " | ".join(f"{ms:.0f} ({ms / total:.0%})" for ms in kinds)
+    return (
+        f"| {size} | {batch} | {timing['ours'] * 1e3:.0f} | {authors / TARGET_SPEEDUP * 1e3:.0f} | "
+        f"{total:.0f} | {cells} |"
+    )
+
+
+BREAKDOWN_HEADER = [
+    "| size | batch | ours ms | target ms | profiled ms | " + " | ".join(OP_KINDS) + " | everything else |",
+    "|---" * (6 + len(OP_KINDS)) + "|",
+]
+
+
+def copy_bandwidth(megabytes: int) -> float:
+    """GB/s (read + write) of copying a ``megabytes`` float32 tensor: cache-resident when small, DRAM when large."""
+    source = torch.randn(megabytes * 2**20 // 4)
+    target = torch.empty_like(source)
+    target.copy_(source)
+    reps = max(3, 1024 // megabytes)
+    start = time.perf_counter()
+    for _ in range(reps):
+        target.copy_(source)
+    return 2 * megabytes / 1024 * reps / (time.perf_counter() - start)
+
+
 def write_section(doc: Path, lines: list[str]) -> None:
     """Replace the ``## Model`` section of ``doc`` (up to the next ``## `` heading), or append it."""
     text = doc.read_text() if doc.exists() else "# Benchmarks\n"
@@ -330,7 +412,12 @@ def main() -> None:
     )
     parser.add_argument("--doc", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("--no-doc", action="store_true", help="print only")
+    parser.add_argument("--breakdown", action="store_true", help="print our step's time by operator kind")
     args = parser.parse_args()
+    if args.breakdown:
+        torch.set_num_threads(args.threads[0])
+        print("\n".join([*BREAKDOWN_HEADER, breakdown("base"), breakdown("large")]))
+        return
     lines = run(args.quick, args.threads)
     print("\n".join(lines))
     if not args.no_doc:
