@@ -75,12 +75,11 @@ OPTIMISATION_LOG = [
     "per step 27,710 → 642; the same gain for the reference |",
 ]
 # Operator kinds of the step breakdown: self time of the aten ops of each kind (forward and backward).
-GEMM_OPS = {
-    "aten::mm", "aten::bmm", "aten::addmm", "aten::addmm_", "aten::baddbmm",
-    "aten::mkldnn_convolution", "aten::convolution_backward",
-}  # fmt: skip
 OP_KINDS = {
-    "GEMMs, convs": GEMM_OPS,
+    "GEMMs, convs": {
+        "aten::mm", "aten::bmm", "aten::addmm", "aten::addmm_", "aten::baddbmm",
+        "aten::mkldnn_convolution", "aten::convolution_backward",
+    },
     "batch norm": {"aten::native_batch_norm", "aten::native_batch_norm_backward"},
     "layout copies": {"aten::copy_", "aten::clone"},
     "elementwise": {
@@ -287,7 +286,7 @@ def run(quick: bool, thread_counts: list[int]) -> list[str]:
                 }
                 timing = interleaved(steps, rounds, warmup, rate=True)
                 rate, gflop = timing["matmul_gflops"], step_flops[size, batch]
-                authors = gflop / (AUTHORS_FRACTION[size] * rate)
+                authors = authors_step_seconds(gflop, size, rate)
                 target = authors / TARGET_SPEEDUP
                 lines.append(
                     f"| {threads} | {size} | {batch} | {gflop:.2f} | {rate:.0f} | {timing['reference'] * 1e3:.0f} | "
@@ -319,7 +318,7 @@ def run(quick: bool, thread_counts: list[int]) -> list[str]:
         f"8 MB tensor (cache), {copy_bandwidth(512):.0f} GB/s for 512 MB (DRAM).",
         "",
         *BREAKDOWN_HEADER,
-        *(breakdown(size) for size in sizes),
+        *(breakdown(size, step_flops[size, 4]) for size in sizes),
     ]
     if hasattr(os, "getloadavg"):
         lines += ["", f"Load average at the end of the run: {os.getloadavg()[0]:.2f}."]
@@ -346,8 +345,15 @@ def run(quick: bool, thread_counts: list[int]) -> list[str]:
     return lines
 
 
-def breakdown(size: str, batch: int = 4, steps: int = 5) -> str:
+def authors_step_seconds(gflop: float, size: str, matmul_gflops: float) -> float:
+    """The authors' step time on this machine: their counted GFLOP at their fraction of the matmul rate."""
+    return gflop / (AUTHORS_FRACTION[size] * matmul_gflops)
+
+
+def breakdown(size: str, gflop: float, batch: int = 4, steps: int = 5) -> str:
     """A table row: our step's time, its target, and the profiled self time of each operator kind.
+
+    ``gflop`` is the authors' counted GFLOP of a step at ``batch`` (:func:`counted_gflop` of the reference).
 
     Answers "could faster code meet the target?": the GEMM column is work that no fusion of the
     memory-bound operators removes, so if it alone reaches the target time, eager PyTorch cannot meet it.
@@ -361,9 +367,7 @@ def breakdown(size: str, batch: int = 4, steps: int = 5) -> str:
             step()
     self_ms = {event.key: event.self_cpu_time_total / 1e3 / steps for event in prof.key_averages()}
     total = sum(value for key, value in self_ms.items() if key.startswith("aten::"))
-    authors = counted_gflop("reference", size, batch, True) / (
-        AUTHORS_FRACTION[size] * timing["matmul_gflops"]
-    )
+    authors = authors_step_seconds(gflop, size, timing["matmul_gflops"])
     kinds = [sum(self_ms.get(op, 0.0) for op in ops) for ops in OP_KINDS.values()]
     kinds.append(total - sum(kinds))
     cells = " | ".join(f"{ms:.0f} ({ms / total:.0%})" for ms in kinds)
@@ -416,7 +420,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.breakdown:
         torch.set_num_threads(args.threads[0])
-        print("\n".join([*BREAKDOWN_HEADER, breakdown("base"), breakdown("large")]))
+        rows = [breakdown(size, counted_gflop("reference", size, 4, True)) for size in ("base", "large")]
+        print("\n".join([*BREAKDOWN_HEADER, *rows]))
         return
     lines = run(args.quick, args.threads)
     print("\n".join(lines))

@@ -33,7 +33,7 @@ def test_write_section_replaces_only_the_generated_model_section(bench, tmp_path
 
 
 def test_breakdown_row_accounts_for_the_whole_profiled_step(bench):
-    row = bench.breakdown("base", batch=1, steps=1)
+    row = bench.breakdown("base", bench.counted_gflop("reference", "base", 1, True), batch=1, steps=1)
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert len(cells) == len(bench.BREAKDOWN_HEADER[0].strip("|").split("|"))
     profiled = float(cells[4])
