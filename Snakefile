@@ -1,5 +1,5 @@
 # hypergcn-pipeline: Hyper-GCN (ICCV 2025) from raw skeletons to the paper's ensemble table.
-# Thin entry point: configuration, rule files, and the default target.
+# The whole story in one place: the configuration, every helper file, every rule file, the default target.
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -9,7 +9,11 @@ min_version("9.0")
 configfile: f"{workflow.basedir}/config/config.yaml"
 
 
+# Helpers: config checks, wildcards and targets; then the inputs and params of each group of rules.
 include: "workflow/rules/common.smk"
+include: "workflow/rules/data_params.smk"
+include: "workflow/rules/run_params.smk"
+# Rules, in DAG order.
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"

@@ -5,9 +5,10 @@ padding after the valid frames): an NTU-size file (T_max 300, 25 joints, 2 perso
 smooth random-walk coordinates so compression behaves like real data) and an NW-UCLA-size file (20 joints,
 1 person, lengths 10–150 padded to the longest). It then iterates a ``DataLoader(num_workers=0,
 batch_size=64)`` over each split once (after one warm-up pass, so the OS page cache is warm as in training)
-and prints a Markdown table. Targets (issue 4): ≥ 1,000 samples/s test path, ≥ 500 train path.
+and prints a Markdown table. The loader should keep a GPU fed from one process: at least 1,000 samples/s on
+the test path and 500 on the training path (docs/benchmarks.md).
 
-    python benchmarks/bench_loader.py [--samples 512] [--repeats 3]
+    python -m benchmarks.bench_loader [--samples 512] [--repeats 3]    # from the repository root
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from hypergcn.data import SkeletonDataset
-from hypergcn.datasets import MODALITIES
+from hypergcn.datasets import MODALITIES, dataset_info
 
 
 def write_synthetic(
@@ -35,7 +36,12 @@ def write_synthetic(
     rng = np.random.default_rng(0)
     with h5py.File(path, "w") as handle:
         handle.attrs.update(
-            dataset=dataset, benchmark="xsub", num_class=60, num_point=joints, num_person=persons
+            dataset=dataset,
+            layout=dataset_info(dataset).layout.name,
+            benchmark="xsub",
+            num_class=60,
+            num_point=joints,
+            num_person=persons,
         )
         for split in ("train", "test"):
             group = handle.create_group(split)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark the Hyper-GCN model against the literal reference implementation (the authors' structure).
 
 Reports parameter counts, FLOPs (torch.utils.flop_counter), the CPU training step (forward + backward + SGD
@@ -8,11 +7,13 @@ machine load hits all three alike), each step's fraction of that rate, and eval 
 and AMP) are added when CUDA is available. The results replace the ``## Model`` section of
 ``docs/benchmarks.md``.
 
-The speed target (method §2, ``shared/bench/speed_target.py``): the authors' step runs at 0.43 (base) / 0.53
-(large) of the matmul rate, counting 43.18 / 76.14 GFLOP per batch-4 step; ours must be 1.3× faster.
+The speed target (docs/benchmarks.md, docs/method.md#size-and-cost): the authors' training step runs at
+0.43 (base) / 0.53 (large) of the machine's float32 matmul rate, counting 43.18 / 76.14 GFLOP per batch-4
+step; ours must be 1.3× faster than that on the same machine.
 
-usage: python benchmarks/bench_model.py [--quick] [--threads 2 [1]] [--doc docs/benchmarks.md | --no-doc]
-       python benchmarks/bench_model.py --breakdown   # where our step's time goes, by kind of operator
+usage, from the repository root:
+       python -m benchmarks.bench_model [--quick] [--threads 2 [1]] [--doc docs/benchmarks.md | --no-doc]
+       python -m benchmarks.bench_model --breakdown   # where our step's time goes, by kind of operator
 """
 
 from __future__ import annotations
@@ -32,12 +33,10 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
+from hypergcn.models import build_model
+from tests.reference import authors_model as ref
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-
-import reference_hypergcn as ref  # noqa: E402
-
-from hypergcn.models import build_model  # noqa: E402
 
 AUTHORS_FRACTION = {"base": 0.43, "large": 0.53}
 TARGET_SPEEDUP = 1.3
@@ -99,7 +98,7 @@ def clock() -> float:
 
 
 def matmul_rate(n: int = 2048, reps: int = 3) -> float:
-    """float32 n×n matmul rate in GFLOP/s (the same measure as shared/bench/speed_target.py)."""
+    """float32 n×n matmul rate in GFLOP/s (the measure the speed target is stated in, docs/benchmarks.md)."""
     a, b = torch.randn(n, n), torch.randn(n, n)
     a @ b
     start = clock()
@@ -231,38 +230,82 @@ def machine() -> str:
 
 # --------------------------------------------------------------------------------------------- report
 def run(quick: bool, thread_counts: list[int]) -> list[str]:
+    """The ``## Model`` section of docs/benchmarks.md, section by section."""
     torch.set_num_threads(thread_counts[0])
-    cpu = torch.device("cpu")
+    sizes = ["base"] if quick else ["base", "large"]
+    batches = [4] if quick else [4, 16]
+    rounds, warmup = (3, 1) if quick else (9, 2)
     lines = ["## Model", "", f"Machine: {machine()}.", ""]
     lines += [
-        f"Produced by `python benchmarks/bench_model.py {' '.join(sys.argv[1:])}`. *Reference* is",
-        "`tests/reference_hypergcn.py`, a literal re-implementation of the authors' computational structure",
-        "(virtual joints appended to every frame, conv_d and the einsum over all V + P joints, four separate",
-        "MS-TCN branches, PA a frozen parameter); its FLOP count matches the authors' exactly (method §2).",
+        f"Produced by `python -m benchmarks.bench_model {' '.join(sys.argv[1:])}`. *Reference* is",
+        "`tests/reference/authors_model.py`, a literal re-implementation of the authors' computational",
+        "structure (virtual joints appended to every frame, conv_d and the einsum over all V + P joints, four",
+        "separate MS-TCN branches, PA a frozen parameter); its FLOP count matches the authors' exactly",
+        "(docs/method.md#size-and-cost).",
         "",
         "### Parameters",
         "",
         *count_parameters(),
         "",
+        *flops_table(),
+    ]
+    step_flops = {
+        (size, batch): counted_gflop("reference", size, batch, True) for size in sizes for batch in batches
+    }
+    lines += cpu_step_table(thread_counts, sizes, batches, step_flops, rounds, warmup)
+    torch.set_num_threads(thread_counts[0])
+    lines += eval_table(thread_counts[0], sizes, rounds, warmup)
+    lines += [
+        "",
+        f"### Where our step's time goes (batch 4, {thread_counts[0]} threads)",
+        "",
+        "Self time per step of each kind of aten operator, forward and backward, from the PyTorch profiler",
+        "(which adds a few per cent); 'GEMMs, convs' is mm/bmm/addmm and the 5×1 convolutions, which no fusion",
+        "of the other operators removes. All other kinds are memory-bound: they stream activations through DRAM.",
+        f"Copy bandwidth here ({thread_counts[0]} threads, read + write): {copy_bandwidth(8):.0f} GB/s for an "
+        f"8 MB tensor (cache), {copy_bandwidth(512):.0f} GB/s for 512 MB (DRAM).",
+        "",
+        *BREAKDOWN_HEADER,
+        *(breakdown(size, step_flops[size, 4]) for size in sizes),
+    ]
+    if hasattr(os, "getloadavg"):
+        lines += ["", f"Load average at the end of the run: {os.getloadavg()[0]:.2f}."]
+    lines += ["", "### Optimisation log", "", *OPTIMISATION_LOG]
+    if torch.cuda.is_available():
+        lines += gpu_step_table(sizes, rounds, warmup)
+    return lines
+
+
+def flops_table() -> list[str]:
+    """Eval FLOPs per sample of ours and of the reference, beside the authors' published figures."""
+    lines = [
         "### FLOPs per sample (eval, (1, 3, 64, 25, 2), FlopCounterMode: conv/mm/bmm only)",
         "",
         "| size | reference (authors' structure) | ours | authors' figure |",
         "|---|---|---|---|",
     ]
-    sizes = ["base"] if quick else ["base", "large"]
-    batches = [4] if quick else [4, 16]
-    step_flops = {}
     for size in ("base", "large"):
         theirs, ours = counted_gflop("reference", size, 1, False), counted_gflop("ours", size, 1, False)
         figure = {"base": 3.147, "large": 5.612}[size]
         lines.append(f"| {size} | {theirs:.3f} GFLOP | {ours:.3f} GFLOP | {figure} GFLOP |")
-    for size in sizes:
-        for batch in batches:
-            step_flops[size, batch] = counted_gflop("reference", size, batch, True)
-    lines += [
+    return [
+        *lines,
         "",
         "Ours counts fewer FLOPs for the same function: conv_d and the aggregation skip the virtual joints'",
         "per-frame copies and output rows (the virtual joints enter once per layer, not once per frame).",
+    ]
+
+
+def cpu_step_table(
+    thread_counts: list[int],
+    sizes: list[str],
+    batches: list[int],
+    step_flops: dict[tuple[str, int], float],
+    rounds: int,
+    warmup: int,
+) -> list[str]:
+    """The CPU training step of ours and of the reference, interleaved, against the speed target."""
+    lines = [
         "",
         "### CPU training step (forward + backward + SGD step), NTU-120, T 64",
         "",
@@ -275,7 +318,7 @@ def run(quick: bool, thread_counts: list[int]) -> list[str]:
         "| ref fraction | ours fraction | authors' step here ms | target ms | ours vs target |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    rounds, warmup = (3, 1) if quick else (9, 2)
+    cpu = torch.device("cpu")
     for threads in thread_counts:
         torch.set_num_threads(threads)
         for size in sizes:
@@ -295,53 +338,46 @@ def run(quick: bool, thread_counts: list[int]) -> list[str]:
                     f"{authors * 1e3:.0f} | {target * 1e3:.0f} | {target / timing['ours']:.2f} |"
                 )
                 print(lines[-1], flush=True)
-    torch.set_num_threads(thread_counts[0])
-    lines += [
+    return lines
+
+
+def eval_table(threads: int, sizes: list[str], rounds: int, warmup: int) -> list[str]:
+    cpu = torch.device("cpu")
+    lines = [
         "",
-        f"### CPU eval throughput (batch 16, no grad, {thread_counts[0]} threads)",
+        f"### CPU eval throughput (batch 16, no grad, {threads} threads)",
         "",
         "| size | reference samples/s | ours samples/s |",
+        "|---|---|---|",
     ]
-    lines.append("|---|---|---|")
     for size in sizes:
         steps = {"reference": eval_step("reference", size, 16, cpu), "ours": eval_step("ours", size, 16, cpu)}
         timing = interleaved(steps, rounds, warmup, rate=False)
         lines.append(f"| {size} | {16 / timing['reference']:.1f} | {16 / timing['ours']:.1f} |")
-    lines += [
+    return lines
+
+
+def gpu_step_table(sizes: list[str], rounds: int, warmup: int) -> list[str]:
+    gpu = torch.device("cuda")
+    lines = [
         "",
-        f"### Where our step's time goes (batch 4, {thread_counts[0]} threads)",
+        f"### GPU training step ({torch.cuda.get_device_name()})",
         "",
-        "Self time per step of each kind of aten operator, forward and backward, from the PyTorch profiler",
-        "(which adds a few per cent); 'GEMMs, convs' is mm/bmm/addmm and the 5×1 convolutions, which no fusion",
-        "of the other operators removes. All other kinds are memory-bound: they stream activations through DRAM.",
-        f"Copy bandwidth here ({thread_counts[0]} threads, read + write): {copy_bandwidth(8):.0f} GB/s for an "
-        f"8 MB tensor (cache), {copy_bandwidth(512):.0f} GB/s for 512 MB (DRAM).",
-        "",
-        *BREAKDOWN_HEADER,
-        *(breakdown(size, step_flops[size, 4]) for size in sizes),
+        "| size | batch | reference fp32 ms | ours fp32 ms | ours AMP ms |",
+        "|---|---|---|---|---|",
     ]
-    if hasattr(os, "getloadavg"):
-        lines += ["", f"Load average at the end of the run: {os.getloadavg()[0]:.2f}."]
-    lines += ["", "### Optimisation log", "", *OPTIMISATION_LOG]
-    if torch.cuda.is_available():
-        gpu = torch.device("cuda")
-        lines += ["", f"### GPU training step ({torch.cuda.get_device_name()})", ""]
-        lines += [
-            "| size | batch | reference fp32 ms | ours fp32 ms | ours AMP ms |",
-            "|---|---|---|---|---|",
-        ]
-        for size in sizes:
-            for batch in (16, 64):
-                steps = {
-                    "reference": train_step("reference", size, batch, gpu),
-                    "ours": train_step("ours", size, batch, gpu),
-                    "amp": train_step("ours", size, batch, gpu, amp=True),
-                }
-                timing = interleaved(steps, rounds * 3, warmup + 3, rate=False)
-                lines.append(
-                    f"| {size} | {batch} | {timing['reference'] * 1e3:.1f} | {timing['ours'] * 1e3:.1f} | "
-                    f"{timing['amp'] * 1e3:.1f} |"
-                )
+    for size in sizes:
+        for batch in (16, 64):
+            steps = {
+                "reference": train_step("reference", size, batch, gpu),
+                "ours": train_step("ours", size, batch, gpu),
+                "amp": train_step("ours", size, batch, gpu, amp=True),
+            }
+            timing = interleaved(steps, rounds * 3, warmup + 3, rate=False)
+            lines.append(
+                f"| {size} | {batch} | {timing['reference'] * 1e3:.1f} | {timing['ours'] * 1e3:.1f} | "
+                f"{timing['amp'] * 1e3:.1f} |"
+            )
     return lines
 
 

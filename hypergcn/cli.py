@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("hypergcn.data.demo", "write synthetic NTU-format .skeleton files"),
     "parse": ("hypergcn.data.parse", "parse one shard of raw skeleton files into HDF5"),
     "denoise": ("hypergcn.data.denoise", "denoise one parsed NTU shard (SGN/CTR-GCN semantics)"),
-    "build": ("hypergcn.data.benchmark", "build a benchmark HDF5 (centring, padding, splits)"),
+    "build": ("hypergcn.data.build", "build a benchmark HDF5 (centring, padding, splits)"),
     "stats": ("hypergcn.data.statistics", "dataset statistics JSON from the shards"),
     "train": ("hypergcn.training.trainer", "train one modality stream (CPU, GPU or torchrun DDP)"),
     "evaluate": (
@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "ensemble": ("hypergcn.evaluation.ensemble", "fuse 2-4 stream score files"),
     "summarize": ("hypergcn.evaluation.summary", "paper-style results table"),
+    "figure": (
+        "hypergcn.evaluation.figures",
+        "a figure or table of the report (curves, confusion, statistics)",
+    ),
 }
 
 

@@ -1,24 +1,47 @@
-"""Resolve the validated workflow config into what one stage needs: deviations, recipes, ensemble weights.
+"""Resolve the validated workflow config into what one job needs: deviations, recipes, run descriptions.
 
-The workflow validates the config against ``workflow/schemas/config.schema.yaml``; these helpers turn the
-validated dict into concrete values for one (dataset, benchmark, size, modality) run, so the rules and the
-command-line entry points agree on every default.
+The workflow validates the config against ``workflow/schemas/config.schema.yaml`` (which fills no recipe or
+deviation defaults); these helpers turn it into concrete values, so the rules and the command-line entry
+points agree on every default. Each default lives in one table here: :data:`RECIPE_DEFAULTS`,
+:data:`DEFAULT_DEVIATIONS` and :data:`PARITY_DEVIATIONS`.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from hypergcn.datasets import STREAM_SETS
 
-# The authors' value of every deviation switch (pipeline-design §8).
-PARITY_DEVIATIONS: dict[str, str] = {
-    "virtual_joint_init": "identical",
-    "hyper_joints": "as_shipped",
-    "second_actor": "per_dataset",
-    "model_selection": "test",
-    "xview_test_sampling": "random",
+# The training recipe: the authors' values (docs/method.md#recipe) and the project's machine settings
+# (amp, num_workers, deterministic, eval_test). `recipe:` in the config and `recipe_overrides` patterns
+# refine it.
+RECIPE_DEFAULTS: dict[str, Any] = {
+    "epochs": 140,
+    "batch_size": 64,
+    "test_batch_size": 64,
+    "base_lr": 0.05,
+    "warmup_epochs": 5,
+    "lr_steps": [110, 120],
+    "lr_decay": 0.1,
+    "momentum": 0.9,
+    "nesterov": True,
+    "weight_decay": 0.0004,
+    "label_smoothing": 0.1,
+    "divergence_weight": 1.0,
+    "window": 64,
+    "repeat": 1,
+    "seed": 1,
+    "amp": "auto",  # the project's: autocast on GPU, float32 on CPU; the authors train in float32
+    "num_workers": 4,
+    "deterministic": False,
+    "eval_test": True,  # score the test split after every epoch, as the authors' loop does
 }
+# Recipe keys that are not part of a run's result: the speed knobs a resume may change.
+SPEED_KEYS: tuple[str, ...] = ("num_workers",)
+
+# The deviation switches (docs/deviations.md): the project's values, and the authors' (`parity: true`).
 DEFAULT_DEVIATIONS: dict[str, str] = {
     "virtual_joint_init": "independent",
     "hyper_joints": "uniform",
@@ -26,8 +49,15 @@ DEFAULT_DEVIATIONS: dict[str, str] = {
     "model_selection": "last",
     "xview_test_sampling": "seeded",
 }
-
-# The four NTU-120 X-Set configs that omit `hyper_joints` and so train without virtual joints (method §7.3).
+PARITY_DEVIATIONS: dict[str, str] = {
+    "virtual_joint_init": "identical",
+    "hyper_joints": "as_shipped",
+    "second_actor": "per_dataset",
+    "model_selection": "test",
+    "xview_test_sampling": "random",
+}
+# The four NTU-120 X-Set configs the authors shipped without `hyper_joints`, so without virtual joints
+# (docs/method.md#q3-runs-without-virtual-joints).
 _SHIPPED_WITHOUT_VIRTUAL_JOINTS = {
     ("ntu120", "xset", size, modality)
     for size in ("base", "large")
@@ -36,16 +66,11 @@ _SHIPPED_WITHOUT_VIRTUAL_JOINTS = {
 
 
 def resolve_deviations(config: dict[str, Any]) -> dict[str, str]:
-    """The effective deviation switches: ``parity: true`` sets all to the authors' values.
-
-    Under parity, a switch the user set explicitly to a non-default value still wins, so
-    ``parity: true`` plus ``model_selection: val`` is possible.
-    """
-    explicit = dict(config.get("deviations") or {})
+    """The effective deviation switches: ``parity: true`` starts from the authors' values, and a switch
+    written in any config file always wins over ``parity`` (the schema fills none, so only what a user
+    wrote is explicit)."""
     resolved = dict(PARITY_DEVIATIONS if config.get("parity") else DEFAULT_DEVIATIONS)
-    for key, value in explicit.items():
-        if not config.get("parity") or value != DEFAULT_DEVIATIONS.get(key):
-            resolved[key] = value
+    resolved.update(config.get("deviations") or {})
     return resolved
 
 
@@ -61,12 +86,10 @@ def _specificity(pattern: str) -> int:
 def resolve_recipe(
     config: dict[str, Any], dataset: str, benchmark: str, size: str, modality: str
 ) -> dict[str, Any]:
-    """The training recipe of one run: ``recipe`` updated by every matching ``recipe_overrides`` pattern.
-
-    Patterns are applied from least to most specific (count of non-``*`` fields), ties in config order,
-    so ``"ntu60/xsub/large"`` beats ``"*/*/large"``.
-    """
-    recipe = dict(config["recipe"])
+    """The training recipe of one run: :data:`RECIPE_DEFAULTS`, then the config's ``recipe``, then every
+    matching ``recipe_overrides`` pattern from least to most specific (count of non-``*`` fields; ties in
+    config order), so ``"ntu60/xsub/large"`` beats ``"*/*/large"``."""
+    recipe = {**RECIPE_DEFAULTS, **(config.get("recipe") or {})}
     parts = (dataset, benchmark, size, modality)
     overrides = config.get("recipe_overrides") or {}
     matching = [pattern for pattern in overrides if _pattern_matches(pattern, parts)]
@@ -75,13 +98,113 @@ def resolve_recipe(
     return recipe
 
 
-def num_virtual_joints(config: dict[str, Any], dataset: str, benchmark: str, size: str, modality: str) -> int:
-    """Virtual joints per layer: 3, or 0 for the four runs the authors shipped without (under parity)."""
-    if resolve_deviations(config)["hyper_joints"] == "as_shipped" and (
-        (dataset, benchmark, size, modality) in _SHIPPED_WITHOUT_VIRTUAL_JOINTS
-    ):
+def num_virtual_joints(
+    deviations: dict[str, str], dataset: str, benchmark: str, size: str, modality: str
+) -> int:
+    """Virtual joints per layer: the model's default, or 0 for the four runs the authors shipped without
+    (under ``hyper_joints: as_shipped``)."""
+    shipped_without = (dataset, benchmark, size, modality) in _SHIPPED_WITHOUT_VIRTUAL_JOINTS
+    if deviations["hyper_joints"] == "as_shipped" and shipped_without:
         return 0
-    return 3
+    return _default_virtual_joints()
+
+
+def _default_virtual_joints() -> int:
+    from hypergcn.models.config import DEFAULT_VIRTUAL_JOINTS  # torch is imported only when needed
+
+    return DEFAULT_VIRTUAL_JOINTS
+
+
+@dataclass(frozen=True)
+class RunDescription:
+    """Everything that decides the result of one training job, resolved from the config.
+
+    It is the rule's rerun trigger (a param), the one argument the trainer receives, and it is written to
+    the job log and into ``model.pt``. Model selection is not part of it: the trainer keeps the weights of
+    every selection, so changing the selection never retrains.
+    """
+
+    dataset: str
+    benchmark: str
+    size: str
+    modality: str
+    seed: int
+    precision: str  # autocast policy: auto | off | bf16 | fp16
+    recipe: dict[str, Any]  # every recipe key but seed and precision
+    virtual_joints: int
+    virtual_joint_init: str  # deviation switch
+    test_sampling: str  # deviation switch xview_test_sampling
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunDescription:
+        """Build from a (possibly hand-written) dict; recipe keys it leaves out take :data:`RECIPE_DEFAULTS`."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"run description: unknown keys {unknown}; known: {sorted(known)}")
+        recipe = dict(data.get("recipe") or {})
+        bad = sorted(set(recipe) - set(RECIPE_DEFAULTS))
+        if bad or {"seed", "amp"} & set(recipe):
+            raise ValueError(
+                f"run description: recipe keys {bad or sorted({'seed', 'amp'} & set(recipe))} are not recipe "
+                f"keys here (seed and precision are top-level); known: {sorted(_RUN_RECIPE_KEYS)}"
+            )
+        fields = {**data, "recipe": {k: recipe.get(k, RECIPE_DEFAULTS[k]) for k in _RUN_RECIPE_KEYS}}
+        defaults = {
+            "seed": RECIPE_DEFAULTS["seed"],
+            "precision": RECIPE_DEFAULTS["amp"],
+            "virtual_joints": _default_virtual_joints(),
+            "virtual_joint_init": DEFAULT_DEVIATIONS["virtual_joint_init"],
+            "test_sampling": DEFAULT_DEVIATIONS["xview_test_sampling"],
+        }
+        missing = sorted(set(("dataset", "benchmark", "size", "modality")) - set(fields))
+        if missing:
+            raise ValueError(f"run description: missing keys {missing}")
+        return cls(**{**defaults, **fields})
+
+    @classmethod
+    def from_json(cls, text: str) -> RunDescription:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"run description is not valid JSON: {err}") from None
+        if not isinstance(data, dict):
+            raise ValueError("run description must be a JSON object")
+        return cls.from_dict(data)
+
+    def result_fields(self) -> dict[str, Any]:
+        """What a resumed run must share with its checkpoint (the speed knobs may change)."""
+        described = asdict(self)
+        described["recipe"] = {k: v for k, v in self.recipe.items() if k not in SPEED_KEYS}
+        return described
+
+
+_RUN_RECIPE_KEYS = tuple(k for k in RECIPE_DEFAULTS if k not in ("seed", "amp"))
+
+
+def describe_run(
+    config: dict[str, Any], dataset: str, benchmark: str, size: str, modality: str
+) -> RunDescription:
+    """The resolved description of one training job (dataset/benchmark/size/modality) of the config."""
+    recipe = resolve_recipe(config, dataset, benchmark, size, modality)
+    deviations = resolve_deviations(config)
+    # Selecting the best test epoch needs the test split scored every epoch, whatever the recipe says.
+    recipe["eval_test"] = bool(recipe["eval_test"]) or deviations["model_selection"] == "test"
+    return RunDescription(
+        dataset=dataset,
+        benchmark=benchmark,
+        size=size,
+        modality=modality,
+        seed=int(recipe["seed"]),
+        precision=str(recipe["amp"]),
+        recipe={k: recipe[k] for k in _RUN_RECIPE_KEYS},
+        virtual_joints=num_virtual_joints(deviations, dataset, benchmark, size, modality),
+        virtual_joint_init=deviations["virtual_joint_init"],
+        test_sampling=deviations["xview_test_sampling"],
+    )
 
 
 def ensemble_weights(

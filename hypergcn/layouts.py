@@ -41,8 +41,10 @@ class Layout:
             raise ValueError(f"layout {self.name}: centre {self.centre} is outside 0..{count - 1}")
         roots = [j for j, p in enumerate(self.parents) if j == p]
         if len(roots) != 1:
-            raise ValueError(f"layout {self.name}: the parents need exactly one root (a joint that is its own "
-                             f"parent), found {roots}")
+            raise ValueError(
+                f"layout {self.name}: the parents need exactly one root (a joint that is its own "
+                f"parent), found {roots}"
+            )
         for joint in range(count):  # every joint reaches the root without a cycle
             seen, current = set(), joint
             while self.parents[current] != current:
@@ -85,8 +87,18 @@ _LIMBS = (
 # the hand tips and thumbs hang off the hands (22, 23 -> 8; 24, 25 -> 12), as in the authors' graph.
 NTU = Layout(
     name="ntu",
-    joints=("spine base", "spine middle", "neck", "head", *_LIMBS, "spine shoulder",
-            "left hand tip", "left thumb", "right hand tip", "right thumb"),  # fmt: skip
+    joints=(
+        "spine base",
+        "spine middle",
+        "neck",
+        "head",
+        *_LIMBS,
+        "spine shoulder",
+        "left hand tip",
+        "left thumb",
+        "right hand tip",
+        "right thumb",
+    ),  # fmt: skip
     parents=_parents(
         {1: 2, 2: 21, 3: 21, 4: 3, 5: 21, 6: 5, 7: 6, 8: 7, 9: 21, 10: 9, 11: 10, 12: 11, 13: 1, 14: 13}
         | {15: 14, 16: 15, 17: 1, 18: 17, 19: 18, 20: 19, 21: 21, 22: 8, 23: 8, 24: 12, 25: 12}

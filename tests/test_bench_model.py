@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_model.py"
+from benchmarks import bench_model as bench
 
 
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_model", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_write_section_replaces_only_the_generated_model_section(bench, tmp_path):
+def test_write_section_replaces_only_the_generated_model_section(tmp_path):
     doc = tmp_path / "benchmarks.md"
     doc.write_text(
         "# Benchmarks\n\n## Loader\nloader table\n\n## Model\nold table\n\n"
@@ -32,7 +22,7 @@ def test_write_section_replaces_only_the_generated_model_section(bench, tmp_path
     assert text.index("new table") < text.index("## Model speed target")
 
 
-def test_breakdown_row_accounts_for_the_whole_profiled_step(bench):
+def test_breakdown_row_accounts_for_the_whole_profiled_step():
     row = bench.breakdown("base", bench.counted_gflop("reference", "base", 1, True), batch=1, steps=1)
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert len(cells) == len(bench.BREAKDOWN_HEADER[0].strip("|").split("|"))

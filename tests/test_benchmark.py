@@ -1,4 +1,5 @@
-"""Benchmark building (method §4.4, pipeline-design §4): centring, masks, second actor, padding, splits."""
+"""Benchmark building (docs/method.md#benchmark-files, docs/data.md#benchmark-file): centring, masks, second
+actor, padding, splits."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from skeleton_text import assemble, pose, track, write_skeleton
 
 from hypergcn.cli import main
-from hypergcn.data.benchmark import BuildError, BuildSettings, assign_splits, build_benchmark, transform_ntu
-from hypergcn.data.shards import write_shard
-from hypergcn.datasets import ucla_action_codes
+from hypergcn.data.build import BuildError, BuildSettings, assign_splits, build_benchmark, transform_ntu
+from hypergcn.datasets import action_codes
+from tests.reference import authors_preprocess
+from tests.reference.shard_files import write_shard
+from tests.reference.skeleton_text import assemble, pose, track, write_skeleton
 
 
 def cli(args: list[str]) -> int:
@@ -210,7 +212,7 @@ def test_build_cli_end_to_end(tmp_path):
     )
     with h5py.File(out / "xsub.h5") as h5:
         attrs = dict(h5.attrs)
-        assert attrs["dataset"] == "ntu60" and attrs["benchmark"] == "xsub"
+        assert attrs["dataset"] == "ntu60" and attrs["benchmark"] == "xsub" and attrs["layout"] == "ntu"
         assert (attrs["num_class"], attrs["num_point"], attrs["num_person"]) == (60, 25, 2)
         assert len(attrs["config_digest"]) == 16 and attrs["package_version"]
         train, test = h5["train"], h5["test"]
@@ -262,7 +264,7 @@ def test_build_writes_val_group(tmp_path):
 
 
 def test_ucla_build_pads_to_longest_clip_without_centring(tmp_path):
-    codes = ucla_action_codes()
+    codes = action_codes("ucla")
     clips = {
         "a01_s01_e00_v01": np.full((3, 20, 3), 1.0),
         "a02_s02_e00_v02": np.full((5, 20, 3), 2.0),
@@ -273,7 +275,7 @@ def test_ucla_build_pads_to_longest_clip_without_centring(tmp_path):
         write_shard(
             tmp_path / f"{view}.h5",
             dataset="ucla",
-            layout="ucla",
+            layout="nw-ucla",
             shard=view,
             names=names,
             clips=[clips[n] for n in names],
@@ -288,6 +290,7 @@ def test_ucla_build_pads_to_longest_clip_without_centring(tmp_path):
     assert counts == {"train": 2, "test": 1}
     with h5py.File(tmp_path / "x.h5") as h5:
         assert h5["train"]["x"].shape == (2, 3, 5, 20, 1) and h5.attrs["num_class"] == 10
+        assert h5.attrs["layout"] == "nw-ucla" and h5.attrs["second_actor"] == "n/a"
         assert h5["train"]["y"][()].tolist() == [codes["a01"], codes["a02"]] and h5["test"]["y"][
             ()
         ].tolist() == [codes["a12"]]
@@ -298,18 +301,8 @@ def test_ucla_build_pads_to_longest_clip_without_centring(tmp_path):
 
 # -------------------------------------------------------------------------------------------------------
 # Parity: with the authors' settings, x transposed to (N, T, 150) equals an independent re-implementation of
-# the authors' three scripts (benchmarks/bench_preprocess.py), bit for bit, on synthetic files with every
-# awkward case (several bodies, noise bodies, empty frames, late bodies, a known missing-skeleton name).
-
-
-def _baseline_module():
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_preprocess.py"
-    spec = importlib.util.spec_from_file_location("bench_preprocess", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# the authors' three scripts (tests/reference/authors_preprocess.py), bit for bit, on synthetic files with
+# every awkward case (several bodies, noise bodies, empty frames, late bodies, a known missing-skeleton name).
 
 
 @pytest.mark.parametrize(
@@ -320,7 +313,7 @@ def test_parity_with_the_authors_pipeline(tmp_path, dataset, benchmarks, capsys)
     from hypergcn.data.denoise import denoise_shard
     from hypergcn.data.parse import parse_ntu_shard
 
-    baseline = _baseline_module()
+    baseline = authors_preprocess
     raw = tmp_path / "raw"
     make_demo_skeletons(raw, seed=3, setups=["S001", "S002"], subjects=[3, 5], cameras=[1, 2], repetitions=2)
     assert (raw / "S001C002P005R002A008.skeleton").exists()  # a known missing-skeleton name of both lists

@@ -8,8 +8,12 @@ import yaml
 from snakemake.utils import update_config
 
 from hypergcn.config import (
+    DEFAULT_DEVIATIONS,
     PARITY_DEVIATIONS,
+    RECIPE_DEFAULTS,
+    RunDescription,
     config_errors,
+    describe_run,
     ensemble_weights,
     num_virtual_joints,
     resolve_deviations,
@@ -66,9 +70,22 @@ def test_more_specific_pattern_wins_regardless_of_order():
             "*/*/large": {"base_lr": 2.0, "epochs": 5},
         },
     }
-    assert resolve_recipe(config, "ntu60", "xsub", "large", "bone") == {"base_lr": 3.0, "epochs": 5}
-    assert resolve_recipe(config, "ntu60", "xview", "large", "bone") == {"base_lr": 2.0, "epochs": 5}
-    assert resolve_recipe(config, "ntu60", "xview", "base", "bone") == {"base_lr": 1.0, "epochs": 10}
+    defaults = RECIPE_DEFAULTS
+    assert resolve_recipe(config, "ntu60", "xsub", "large", "bone") == {
+        **defaults,
+        "base_lr": 3.0,
+        "epochs": 5,
+    }
+    assert resolve_recipe(config, "ntu60", "xview", "large", "bone") == {
+        **defaults,
+        "base_lr": 2.0,
+        "epochs": 5,
+    }
+    assert resolve_recipe(config, "ntu60", "xview", "base", "bone") == {
+        **defaults,
+        "base_lr": 1.0,
+        "epochs": 10,
+    }
 
 
 def test_ucla_recipe_is_ctrgcn():
@@ -82,21 +99,54 @@ def test_ucla_recipe_is_ctrgcn():
     assert (recipe["weight_decay"], recipe["repeat"], recipe["warmup_epochs"]) == (0.0001, 5, 5)
 
 
-def test_parity_sets_every_switch_and_explicit_choices_still_win():
-    assert resolve_deviations({"parity": True}) == PARITY_DEVIATIONS
-    resolved = resolve_deviations({"parity": True, "deviations": {"model_selection": "val"}})
-    assert resolved["model_selection"] == "val"
-    assert resolved["second_actor"] == "per_dataset"
-    assert resolve_deviations({"parity": False})["virtual_joint_init"] == "independent"
+def test_default_config_writes_no_switch():
+    assert DEFAULT["deviations"] == {} and DEFAULT["parity"] is False
+    assert resolve_deviations(DEFAULT) == DEFAULT_DEVIATIONS
+
+
+def test_default_config_with_parity_gives_every_authors_value():
+    assert resolve_deviations({**DEFAULT, "parity": True}) == PARITY_DEVIATIONS
+
+
+@pytest.mark.parametrize("switch", sorted(DEFAULT_DEVIATIONS))
+def test_an_explicit_switch_wins_over_parity(switch):
+    """Even when the explicit value is the project's default (it used to be ignored under parity)."""
+    ours, theirs = DEFAULT_DEVIATIONS[switch], PARITY_DEVIATIONS[switch]
+    resolved = resolve_deviations({**DEFAULT, "parity": True, "deviations": {switch: ours}})
+    assert resolved == {**PARITY_DEVIATIONS, switch: ours}
+    resolved = resolve_deviations({**DEFAULT, "parity": False, "deviations": {switch: theirs}})
+    assert resolved == {**DEFAULT_DEVIATIONS, switch: theirs}
 
 
 def test_virtual_joints_as_shipped_only_for_the_four_xset_motion_runs():
-    parity = {"parity": True}
+    parity = resolve_deviations({"parity": True})
     assert num_virtual_joints(parity, "ntu120", "xset", "base", "joint_motion") == 0
     assert num_virtual_joints(parity, "ntu120", "xset", "large", "bone_motion") == 0
     assert num_virtual_joints(parity, "ntu120", "xset", "base", "joint") == 3
     assert num_virtual_joints(parity, "ntu120", "xsub", "base", "joint_motion") == 3
-    assert num_virtual_joints({}, "ntu120", "xset", "base", "joint_motion") == 3
+    assert num_virtual_joints(DEFAULT_DEVIATIONS, "ntu120", "xset", "base", "joint_motion") == 3
+
+
+def test_run_description_carries_the_resolved_recipe_switches_seed_and_precision():
+    run = describe_run({**DEFAULT, "parity": True}, "ntu120", "xset", "large", "bone_motion")
+    assert (run.seed, run.precision, run.virtual_joints) == (1, "auto", 0)
+    assert (run.virtual_joint_init, run.test_sampling) == ("identical", "random")
+    assert run.recipe["base_lr"] == 0.025 and "seed" not in run.recipe and "amp" not in run.recipe
+    assert RunDescription.from_json(run.to_json()) == run
+    assert "model_selection" not in run.to_json()  # changing the selection never retrains
+
+
+def test_run_description_from_a_hand_written_file_fills_recipe_defaults_and_names_bad_keys():
+    run = RunDescription.from_dict(
+        {"dataset": "demo", "benchmark": "xsub", "size": "base", "modality": "bone"}
+    )
+    assert run.recipe["epochs"] == 140 and run.virtual_joints == 3 and run.test_sampling == "seeded"
+    with pytest.raises(ValueError, match="unknown keys \\['lr'\\]"):
+        RunDescription.from_dict({"dataset": "demo", "lr": 1})
+    with pytest.raises(ValueError, match="'epoch'"):
+        RunDescription.from_dict({"dataset": "demo", "recipe": {"epoch": 3}})
+    with pytest.raises(ValueError, match="missing keys"):
+        RunDescription.from_dict({"dataset": "demo"})
 
 
 def test_ensemble_weights_table_and_equal_default():

@@ -6,7 +6,8 @@ import json
 
 import h5py
 import pytest
-from conftest import run_workflow
+
+from tests.conftest import run_workflow
 
 # A smaller demo than the default (96 files instead of 384): 2 setups x 1 camera x 6 subjects x 8 classes.
 DEMO = {"demo": {"seed": 0, "num_class": 8, "setups": ["S001", "S002"], "subjects": [1, 2, 3, 4, 5, 6],

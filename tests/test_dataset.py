@@ -1,4 +1,5 @@
-"""SkeletonDataset: parity with the authors' test feeders, randomness, workers, options (method §4.5, §4.6)."""
+"""SkeletonDataset: parity with the authors' test feeders, randomness, workers, options
+(docs/method.md#ntu-loader, docs/method.md#nw-ucla)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from hypergcn.data import SkeletonDataset
+from hypergcn.data.dataset import NTU_FEEDER, UCLA_FEEDER
 from hypergcn.datasets import MODALITIES
+from hypergcn.layouts import NTU, UCLA
 
-# 1-based (child, parent) pairs written out independently of the package (method §9.4, §4.6).
+# 1-based (child, parent) pairs written out independently of the package (docs/method.md#ntu-loader-formulas,
+# docs/method.md#nw-ucla).
 AUTHORS_NTU_PAIRS = [
     (1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5), (7, 6), (8, 7), (9, 21), (10, 9), (11, 10), (12, 11),
     (13, 1), (14, 13), (15, 14), (16, 15), (17, 1), (18, 17), (19, 18), (20, 19), (22, 8), (21, 21), (23, 8),
@@ -288,6 +292,27 @@ def test_dataset_pickles_after_use(ntu_file):
     clone = pickle.loads(pickle.dumps(ds))
     assert clone._x is None
     torch.testing.assert_close(clone[3][0], first, rtol=0, atol=0)
+
+
+def test_feeder_and_layout_are_read_not_guessed(tmp_path, ntu_file, ucla_file, ucla_clips):
+    """The feeder follows the dataset's raw format, the bones the file's layout attribute; a file written
+    before that attribute existed takes its dataset's layout."""
+    ntu, ucla = SkeletonDataset(ntu_file, "test", "bone"), SkeletonDataset(ucla_file, "test", "bone")
+    assert (ntu.feeder, ntu.layout, ucla.feeder, ucla.layout) == (NTU_FEEDER, NTU, UCLA_FEEDER, UCLA)
+    tagged = {}
+    for layout in ("nw-ucla", "kinect-v3"):
+        tagged[layout] = write_benchmark_h5(tmp_path / f"{layout}.h5", {"test": ucla_clips}, "ucla", "xview")
+        with h5py.File(tagged[layout], "a") as handle:
+            handle.attrs["layout"] = layout
+    same = SkeletonDataset(tagged["nw-ucla"], "test", "bone")
+    assert same.layout is UCLA
+    for i in range(len(ucla_clips)):
+        torch.testing.assert_close(same[i][0], ucla[i][0], rtol=0, atol=0)
+    with pytest.raises(ValueError, match="unknown skeleton layout 'kinect-v3'"):
+        SkeletonDataset(tagged["kinect-v3"], "test", "bone")
+    demo = SkeletonDataset(write_benchmark_h5(tmp_path / "demo.h5", {"test": [ucla_clips[0]]}, "demo", "xsub"),
+                           "test", "joint")  # fmt: skip
+    assert demo.feeder is NTU_FEEDER and demo.frame_sample == "resize" and not demo.align
 
 
 def test_options_are_validated(ntu_file, ucla_file):

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 from hypergcn.cli import main
-from hypergcn.data.benchmark import BuildSettings, build_benchmark
+from hypergcn.data.build import BuildSettings, build_benchmark
 from hypergcn.data.demo import demo_names, make_demo_skeletons
 from hypergcn.data.denoise import denoise_shard
 from hypergcn.data.ntu_skeleton import read_skeleton
-from hypergcn.data.parse import ParsedShard, parse_ntu_shard
+from hypergcn.data.parse import parse_ntu_shard
+from hypergcn.data.shards import ParsedShard
 from hypergcn.data.statistics import dataset_statistics
 
 

@@ -1,4 +1,4 @@
-"""SGN denoising semantics (method §4.3), one rule per test, on hand-built files.
+"""SGN denoising semantics (docs/method.md#denoising), one rule per test, on hand-built files.
 
 Bodies are built with ``pose(step=s)``: all joints share x (x-range 0, never spread-noisy) and y grows by s
 per joint, so a still body's motion is var(y) = s^2 * var(1..25) = 52 s^2 (s = 0.25: 3.25, 0.125: 0.8125,
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from skeleton_text import assemble, pose, skeleton_text, track, wide
 
 from hypergcn.data.denoise import check_denoisable, denoise, spread_valid
 from hypergcn.data.ntu_skeleton import SkeletonFileError, parse_skeleton_bytes
+from tests.reference.skeleton_text import assemble, pose, skeleton_text, track, wide
 
 
 def run(frames):

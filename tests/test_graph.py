@@ -1,28 +1,35 @@
-"""The fixed ``virtual_ensemble`` graph (method §1.5): shape, symmetry, degrees and the virtual-joint links."""
+"""The fixed ``virtual_ensemble`` graph (docs/method.md#skeleton-graph): shape, symmetry, degrees, the
+virtual-joint links, and bit-identity with the authors' literal construction from their own bone tables."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import reference_hypergcn as ref
 
-from hypergcn.models.graph import NTU_INWARD, UCLA_INWARD, hypergcn_graph, skeleton_adjacency
+from hypergcn.layouts import NTU, UCLA
+from hypergcn.models import ModelConfig, model_config
+from hypergcn.models.graph import hypergcn_graph, skeleton_adjacency
+from tests.reference import authors_model as ref
 
 
-def _degrees(inward, num_joints):
+def _config(layout, virtual_joints=3, heads=8):
+    return ModelConfig(
+        size="base", num_class=10, num_point=layout.num_joints, num_person=layout.persons, edges=layout.edges,
+        virtual_joints=virtual_joints, heads=heads,
+    )  # fmt: skip
+
+
+def _degrees(edges, num_joints):
     degree = np.zeros(num_joints, dtype=int)
-    for child, parent in inward:
-        degree[child - 1] += 1
-        degree[parent - 1] += 1
+    for child, parent in edges:
+        degree[child] += 1
+        degree[parent] += 1
     return degree
 
 
-@pytest.mark.parametrize(
-    ("layout", "inward", "joints", "nonzeros"),
-    [("ntu", NTU_INWARD, 25, 226), ("ucla", UCLA_INWARD, 20, 181)],
-)
-def test_graph_structure(layout, inward, joints, nonzeros):
-    graph = hypergcn_graph(layout, 3)
+@pytest.mark.parametrize(("layout", "joints", "nonzeros"), [(NTU, 25, 226), (UCLA, 20, 181)])
+def test_graph_structure(layout, joints, nonzeros):
+    graph = hypergcn_graph(_config(layout))
     size = joints + 3
     assert graph.shape == (8, size, size)
     assert graph.dtype == np.float32
@@ -32,38 +39,44 @@ def test_graph_structure(layout, inward, joints, nonzeros):
     assert np.array_equal(a, a.T)
     assert int(a.sum()) == nonzeros
     row_nonzeros = (a != 0).sum(axis=1)
-    assert np.array_equal(row_nonzeros[:joints], 1 + _degrees(inward, joints) + 3)
+    assert np.array_equal(row_nonzeros[:joints], 1 + _degrees(layout.edges, joints) + 3)
     assert np.all(row_nonzeros[joints:] == joints + 1)
     assert np.array_equal(a[joints:, joints:], np.eye(3))  # virtual joints: self-loops only among themselves
     assert np.all(a[:joints, joints:] == 1) and np.all(a[joints:, :joints] == 1)
 
 
 def test_ntu_examples_and_bone_count():
-    assert len(NTU_INWARD) == 24 and len(UCLA_INWARD) == 19
-    a = skeleton_adjacency("ntu", 3)
+    assert len(NTU.edges) == 24 and len(UCLA.edges) == 19
+    a = skeleton_adjacency(_config(NTU))
     assert (a[0] != 0).sum() == 7  # joint 1: itself, joints 2, 13, 17, and the three virtual joints
     assert a[21, 7] == 1 and a[7, 21] == 1  # 22 -> 8 (not 22 -> 23 as in CTR-GCN)
 
 
 def test_without_virtual_joints_is_the_skeleton():
-    a = skeleton_adjacency("ntu", 0)
+    a = skeleton_adjacency(_config(NTU, 0))
     assert a.shape == (25, 25)
     assert int(a.sum()) == 25 + 2 * 24
-    assert hypergcn_graph("ucla", 0).shape == (8, 20, 20)
+    assert hypergcn_graph(_config(UCLA, 0)).shape == (8, 20, 20)
+
+
+def test_one_slice_per_head():
+    graph = hypergcn_graph(_config(NTU, heads=4))
+    assert graph.shape == (4, 28, 28)
+    assert np.array_equal(graph[3], hypergcn_graph(_config(NTU))[0])
 
 
 @pytest.mark.parametrize(
-    ("layout", "inward", "joints"), [("ntu", ref.NTU_INWARD, 25), ("ucla", ref.UCLA_INWARD, 20)]
+    ("dataset", "inward", "joints"), [("ntu120", ref.NTU_INWARD, 25), ("ucla", ref.UCLA_INWARD, 20)]
 )
 @pytest.mark.parametrize("virtual", [0, 3])
-def test_matches_the_literal_construction(layout, inward, joints, virtual):
-    """Padding self-loop/inward/outward matrices and linking virtual rows/columns, as the authors do."""
+def test_matches_the_literal_construction(dataset, inward, joints, virtual):
+    """Padding self-loop/inward/outward matrices and linking virtual rows/columns, as the authors do, from the
+    authors' own 1-based bone tables: the layouts' parents give the identical graph."""
     expected = ref.virtual_ensemble_graph(joints, inward, virtual)
-    assert np.array_equal(hypergcn_graph(layout, virtual), expected)
+    got = hypergcn_graph(model_config("base", dataset, virtual_joints=virtual))
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
 
 
-def test_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="layout"):
-        skeleton_adjacency("kinetics")
-    with pytest.raises(ValueError, match="virtual_joints"):
-        skeleton_adjacency("ntu", -1)
+def test_layout_bones_are_the_authors():
+    assert sorted((c + 1, p + 1) for c, p in NTU.edges) == sorted(ref.NTU_INWARD)
+    assert sorted((c + 1, p + 1) for c, p in UCLA.edges) == sorted(ref.UCLA_INWARD)

@@ -1,18 +1,31 @@
-"""Hyper-GCN model: hypergraph maths on hand-computed cases, sizes, inits, output contract, and parity with
-the literal reference implementation (``tests/reference_hypergcn.py``)."""
+"""Hyper-GCN model: its config, hypergraph maths on hand-computed cases, sizes, inits, output contract, and
+parity with the literal reference implementation (``tests/reference/authors_model.py``)."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 
+import numpy as np
 import pytest
-import reference_hypergcn as ref
 import torch
 import torch.nn.functional as F
 
-from hypergcn.datasets import DATASETS
-from hypergcn.models import build_model, divergence, load_official_weights
+from hypergcn.datasets import DATASETS, SIZES
+from hypergcn.layouts import NTU, UCLA
+from hypergcn.models import (
+    DEFAULT_VIRTUAL_JOINTS,
+    HyperGCN,
+    ModelConfig,
+    build_model,
+    divergence,
+    load_official_weights,
+    model_config,
+)
+from hypergcn.models.config import FINAL_WIDTH
 from hypergcn.models.hypergcn import hyper_norm, knn_hypergraph
+from tests.reference import authors_model as ref
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +44,103 @@ def _input(dataset: str, batch: int = 2, frames: int = 16, seed: int = 0) -> tor
 
 def _trainable(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+# ------------------------------------------------------------------------------------- model config
+def test_model_config_of_a_dataset():
+    config = model_config("base", "ntu120")
+    assert config == ModelConfig(size="base", num_class=120, num_point=25, num_person=2, edges=NTU.edges)
+    assert (config.in_channels, config.virtual_joints, config.virtual_joint_init, config.heads) == (
+        3, DEFAULT_VIRTUAL_JOINTS, "independent", 8,
+    )  # fmt: skip
+    assert DEFAULT_VIRTUAL_JOINTS == 3
+    ucla = model_config("large", "ucla", num_class=5, virtual_joints=0, virtual_joint_init="identical")
+    assert (ucla.size, ucla.num_class, ucla.num_point, ucla.num_person, ucla.edges) == (
+        "large",
+        5,
+        20,
+        1,
+        UCLA.edges,
+    )
+    assert (ucla.virtual_joints, ucla.virtual_joint_init) == (0, "identical")
+    assert set(FINAL_WIDTH) == set(SIZES)  # the sizes the config accepts are the pipeline's
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        model_config("base", "ntu120"),
+        model_config("large", "ucla", virtual_joints=0, virtual_joint_init="identical"),
+        ModelConfig(size="base", num_class=2, num_point=9, num_person=3, edges=(), in_channels=6, heads=4),
+    ],
+)
+def test_model_config_round_trip(config):
+    values = config.to_dict()
+    assert json.loads(json.dumps(values)) == values  # JSON-safe: edges as lists of pairs
+    assert ModelConfig.from_dict(json.loads(json.dumps(values))) == config
+    assert ModelConfig.from_dict(values).to_dict() == values
+
+
+def test_model_config_normalises_numbers_and_edges():
+    """HDF5 attributes arrive as numpy integers and JSON edges as lists; the config is the same either way."""
+    config = ModelConfig(
+        size="base", num_class=np.int64(120), num_point=np.int32(25), num_person=2,
+        edges=[list(edge) for edge in NTU.edges], virtual_joints=np.int64(3),
+    )  # fmt: skip
+    assert config == model_config("base", "ntu120")
+    assert hash(config) == hash(model_config("base", "ntu120"))
+    assert type(config.num_class) is int and isinstance(config.edges, tuple)
+    assert json.dumps(config.to_dict())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"size": "huge"}, "unknown model size 'huge'"),
+        ({"num_class": 0}, "num_class must be >= 1"),
+        ({"num_class": "10"}, "num_class must be an integer"),
+        ({"num_person": 1.5}, "num_person must be an integer"),
+        ({"virtual_joints": -1}, "virtual_joints must be >= 0"),
+        ({"virtual_joints": True}, "virtual_joints must be an integer"),
+        ({"virtual_joint_init": "random"}, "virtual_joint_init must be one of"),
+        ({"heads": 3}, "heads must divide 32"),
+        ({"heads": 0}, "heads must be >= 1"),
+        ({"edges": ((0, 1), (25, 1))}, r"bone \(25, 1\) names a joint outside 0..24"),
+        ({"edges": ((0, -1),)}, "edges must be >= 0"),
+        ({"edges": ((0, 1, 2),)}, "not a .child, parent. pair"),
+        ({"edges": 5}, "sequence of .child, parent. pairs"),
+        ({"num_point": 5, "virtual_joints": 3, "edges": ()}, "must be at least 9"),
+    ],
+)
+def test_model_config_validation(change, message):
+    values = {**model_config("base", "ntu120").to_dict(), **change}
+    with pytest.raises(ValueError, match=message):
+        ModelConfig(**values)
+
+
+def test_model_config_from_dict_names_bad_keys():
+    values = model_config("base", "ucla").to_dict()
+    with pytest.raises(ValueError, match=r"unknown model config keys \['dataset'\]"):
+        ModelConfig.from_dict({**values, "dataset": "ucla"})
+    with pytest.raises(ValueError, match=r"lacks the keys \['num_point', 'edges'\]"):
+        ModelConfig.from_dict({k: v for k, v in values.items() if k not in ("num_point", "edges")})
+    defaults = {k: v for k, v in values.items() if k not in ("heads", "in_channels")}
+    assert ModelConfig.from_dict(defaults) == model_config("base", "ucla")  # defaulted keys may be omitted
+    with pytest.raises(ValueError, match="must be a mapping"):
+        ModelConfig.from_dict([("size", "base")])
+
+
+def test_model_keeps_its_config_and_honours_it():
+    config = model_config("base", "ntu60", in_channels=6)
+    model = HyperGCN(config)
+    assert model.config is config and build_model("base", "ntu60", in_channels=6).config == config
+    x = torch.randn(2, 6, 8, 25, 2)
+    assert model(x).shape == (2, 60)
+    four = HyperGCN(dataclasses.replace(config, heads=4, virtual_joints=5))
+    assert four.l1.gcn1.PA.shape == (4, 30, 30) and four.l9.gcn1.hyper_joint.shape == (5, 256)
+    assert four(x).shape == (2, 60)
+    # the architecture's choices never rename parameters: the state_dict keys stay the authors'
+    assert four.state_dict().keys() == model.state_dict().keys()
 
 
 # ------------------------------------------------------------------------------------- hypergraph maths
@@ -83,7 +193,8 @@ def test_hyper_norm_hand_computed():
 
 
 def test_hyper_norm_row_sums():
-    """Row u of G sums to Σ_e H W² / Σ_e H |W|, which is at most max |W| < 1 (method §1.4.5)."""
+    """Row u of G sums to Σ_e H W² / Σ_e H |W|, which is at most max |W| < 1
+    (docs/method.md#hypergraph-convolution)."""
     generator = torch.Generator().manual_seed(1)
     v = torch.randn(3, 8, 28, 4, generator=generator)
     H = knn_hypergraph(v)
@@ -132,7 +243,9 @@ def test_divergence_without_pairs_is_zero(count):
 
 def test_model_divergence_loss():
     model = build_model("base", "ntu120", virtual_joint_init="identical")
-    assert model.divergence_loss().item() == pytest.approx(1.0, abs=1e-6)  # the authors' init (§7.1)
+    assert model.divergence_loss().item() == pytest.approx(
+        1.0, abs=1e-6
+    )  # the authors' init (docs/method.md#q1-identical-virtual-joints)
     model = build_model("base", "ntu120")
     expected = torch.stack([divergence(p) for p in model.hyper_joints()]).mean()
     assert model.divergence_loss().item() == pytest.approx(expected.item())
@@ -286,7 +399,8 @@ def exact_cdist(monkeypatch):
     """Exact-difference distances in both models.
 
     With more than 25 points PyTorch's default cdist computes sqrt(|a|² + |b|² − 2ab): the self-distance is
-    cancellation noise (~1e-3, method §9.2), so any two implementations whose layer inputs differ in the last
+    cancellation noise (~1e-3, docs/method.md#hypergraph-ties), so any two implementations whose layer inputs
+    differ in the last
     bit pick different hypergraph weights and drift apart once the graph branch is switched on. Parity with
     trained-like weights is therefore checked with exact distances (mathematically the same function);
     ``test_knn_hypergraph_is_the_authors_construction`` covers the default path bit for bit.

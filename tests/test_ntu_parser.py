@@ -1,10 +1,10 @@
-"""The .skeleton reader (method §4.1, §4.2): hand-built files, expected values written down by hand."""
+"""The .skeleton reader (docs/method.md#ntu-skeleton-format, docs/method.md#parsing): hand-built files,
+expected values written down by hand."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from skeleton_text import pose, skeleton_text, write_skeleton
 
 from hypergcn.data.ntu_skeleton import (
     SkeletonFileError,
@@ -12,6 +12,7 @@ from hypergcn.data.ntu_skeleton import (
     parse_skeleton_bytes,
     read_skeleton,
 )
+from tests.reference.skeleton_text import pose, skeleton_text, write_skeleton
 
 
 def parse(frames, **kwargs):
@@ -174,8 +175,8 @@ def test_wrong_value_counts():
 
 
 # -------------------------------------------------------------------------------------------------------
-# The three ways to read x, y, z agree bit for bit: the numba kernel (if installed), the numpy fast path
-# and the exact line-by-line path.
+# The ways to read x, y, z agree bit for bit: the compiled kernel and the exact line-by-line path; and the
+# compiled whole-file reader agrees with the line walker.
 
 
 @pytest.fixture
@@ -195,19 +196,16 @@ def paths():
                 i += 27
         index = (np.asarray(block_line)[:, None] + np.arange(25)).ravel()
         results = {
-            "numpy": ntu_skeleton._joint_xyz_fast(buf, index),
+            "compiled": ntu_skeleton._joint_xyz_compiled(buf, lines, index),
             "exact": ntu_skeleton._joint_xyz([lines[k] for k in index], block_line, lines, "x"),
         }
-        kernels = ntu_skeleton._compiled_kernel()
-        if kernels is not None:
-            results["numba"] = ntu_skeleton._joint_xyz_compiled(kernels[0], buf, lines, index)
         return p, results
 
     return run
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
-def test_fast_paths_equal_the_exact_path(paths, newline):
+def test_compiled_path_equals_the_exact_path(paths, newline):
     rng = np.random.default_rng(0)
     frames = []
     for _ in range(30):
@@ -216,25 +214,24 @@ def test_fast_paths_equal_the_exact_path(paths, newline):
         frames.append([("7", joints)])
     text = skeleton_text(frames, newline=newline)
     text = text.replace("4.5e-3", "4.5E-03").replace("1e-07", "0.0000001")
-    _, results = paths(text.encode())
-    exact = results.pop("exact")
-    for name, values in results.items():
-        assert values is not None, name
-        assert np.array_equal(values.view(np.uint32), exact.view(np.uint32)), name
+    p, results = paths(text.encode())
+    exact = results["exact"]
+    assert results["compiled"] is not None
+    assert np.array_equal(results["compiled"].view(np.uint32), exact.view(np.uint32))
+    assert np.array_equal(p.joints.reshape(-1, 3).view(np.uint32), exact.view(np.uint32))
     assert exact.dtype == np.float32 and exact[0, 1] == np.float32(-123.456789012)
 
 
-def test_fast_paths_refuse_what_they_cannot_read_exactly(paths):
+def test_compiled_path_refuses_what_it_cannot_read_exactly(paths):
     lines = lines_of(TWO_FRAMES)
     lines[4] = "0.12345678901234567 0.5 3.0 250.5 200.25 900.5 500.25 0.5 0 0 0.5 2"  # 17 digits
     lines[5] = lines[5].replace(" ", "  ", 1)  # double space
     p, results = paths(("\n".join(lines) + "\n").encode())
-    assert results["numpy"] is None and results.get("numba") is None
+    assert results["compiled"] is None
     assert p.joints[0, 0, 0] == np.float32(0.12345678901234567)
 
 
 def test_compiled_kernel_is_exact_on_random_numbers():
-    pytest.importorskip("numba")
     from hypergcn.data._xyz_kernel import xyz_kernel
 
     rng = np.random.default_rng(1)
@@ -255,19 +252,17 @@ def test_compiled_kernel_is_exact_on_random_numbers():
 
 
 @pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
-def test_compiled_file_reader_equals_the_python_reader(tmp_path, monkeypatch, newline):
+def test_compiled_file_reader_equals_the_line_walker(tmp_path, newline):
     from hypergcn.data import ntu_skeleton
     from hypergcn.data.demo import make_demo_skeletons
 
-    if ntu_skeleton._compiled_kernel() is None:
-        pytest.skip("numba is not installed")
     paths = make_demo_skeletons(tmp_path, seed=5, setups=["S001"], subjects=[1, 2], cameras=[1], num_class=8)
     bufs = [path.read_bytes().replace(b"\n", newline) for path in paths]
-    compiled = [parse_skeleton_bytes(buf, "x.skeleton") for buf in bufs]
-    monkeypatch.setattr(ntu_skeleton, "_KERNEL", [None])
-    python = [parse_skeleton_bytes(buf, "x.skeleton") for buf in bufs]
-    assert sum(p.num_bodies > 1 for p in python) >= 5
-    for a, b in zip(compiled, python, strict=True):
+    compiled = [ntu_skeleton._parse_compiled(buf, "x") for buf in bufs]
+    walked = [ntu_skeleton._parse_lines(buf, "x.skeleton", "x") for buf in bufs]
+    assert all(p is not None for p in compiled)  # the demo files are in the plain Kinect layout
+    assert sum(p.num_bodies > 1 for p in walked) >= 5
+    for a, b in zip(compiled, walked, strict=True):
         assert (a.num_frames, a.valid_frames, a.body_ids) == (b.num_frames, b.valid_frames, b.body_ids)
         assert a.starts.tolist() == b.starts.tolist() and a.lengths.tolist() == b.lengths.tolist()
         assert a.lines.tolist() == b.lines.tolist()

@@ -6,7 +6,6 @@ import json
 
 import h5py
 import pytest
-from skeleton_text import assemble, pose, skeleton_text, track, write_skeleton
 
 from hypergcn.cli import main as cli
 from hypergcn.data.denoise import denoise_shard
@@ -14,6 +13,7 @@ from hypergcn.data.parse import BadFilesError, parse_ntu_shard
 from hypergcn.data.raw import RawDataError, check_raw, shard_files
 from hypergcn.data.shards import Shard
 from hypergcn.data.statistics import dataset_statistics
+from tests.reference.skeleton_text import assemble, pose, skeleton_text, track, write_skeleton
 
 GOOD = assemble(3, track("1", range(3), lambda f: pose(x=0.125 * f)))
 
@@ -56,7 +56,16 @@ def test_subset_counts_and_strict(tmp_path):
     summary = check_raw("ntu120", [str(tmp_path / "a"), str(tmp_path / "b")])
     assert summary.found == 3 and summary.duplicates == 1 and summary.per_shard["S018"] == 1
     summary = check_raw("ntu120", str(tmp_path / "a"))
-    assert "S018-S032" in summary.subset_message() and "second download" in summary.subset_message()
+    message = summary.subset_message()
+    assert "S018-S032" in message and "is nturgbd_skeletons_s018_to_s032.zip extracted" in message
+    assert "s001_to_s017" not in message  # a download with files present is not named
+    touch(tmp_path / "c", "S018C001P041R001A061.skeleton")
+    summary = check_raw("ntu120", str(tmp_path / "c"), shards=["S001", "S018"])
+    assert (
+        "S001" in summary.subset_message() and ".zip" not in summary.subset_message()
+    )  # S002-S017 unchecked
+    summary = check_raw("ntu120", str(tmp_path / "c"))
+    assert "is nturgbd_skeletons_s001_to_s017.zip extracted" in summary.subset_message()
 
 
 def test_demo_raw_has_no_reference_count(tmp_path):

@@ -1,4 +1,4 @@
-"""The authors' per-epoch LR schedule (method §3) with hand-computed values."""
+"""The authors' per-epoch LR schedule with hand-computed values."""
 
 from __future__ import annotations
 

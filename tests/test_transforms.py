@@ -1,4 +1,5 @@
-"""Hand-computed checks of the NTU loader transforms (method §4.5, §9.4)."""
+"""Hand-computed checks of the NTU loader transforms (docs/method.md#ntu-loader,
+docs/method.md#ntu-loader-formulas)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ import numpy as np
 import pytest
 
 from hypergcn.data import transforms as tf
+from hypergcn.layouts import NTU
+
+NTU_PARENTS = np.asarray(NTU.parents, dtype=np.intp)
+SHOULDERS = (4, 8)  # joints 5 and 9, left and right
 
 
 class FixedRng:
@@ -36,12 +41,15 @@ def test_bone_on_three_joint_toy():
 
 
 def test_bone_pairs_follow_the_authors_list():
-    assert tf.NTU_PARENTS.shape == (25,)
-    one_based = {child + 1: int(parent) + 1 for child, parent in enumerate(tf.NTU_PARENTS)}
-    assert one_based[22] == 8 and one_based[23] == 8 and one_based[24] == 12 and one_based[25] == 12
-    assert one_based[21] == 21 and one_based[2] == 21 and one_based[1] == 2
+    assert NTU_PARENTS.shape == (25,) and NTU.centre == 20  # joint 21
+    assert (NTU.joints[SHOULDERS[0]], NTU.joints[SHOULDERS[1]]) == ("left shoulder", "right shoulder")
+    one_based = {child + 1: int(parent) + 1 for child, parent in enumerate(NTU_PARENTS)}
+    assert one_based == {
+        1: 2, 2: 21, 3: 21, 4: 3, 5: 21, 6: 5, 7: 6, 8: 7, 9: 21, 10: 9, 11: 10, 12: 11, 13: 1, 14: 13,
+        15: 14, 16: 15, 17: 1, 18: 17, 19: 18, 20: 19, 21: 21, 22: 8, 23: 8, 24: 12, 25: 12,
+    }  # fmt: skip
     x = np.random.default_rng(0).normal(size=(3, 4, 25, 2)).astype(np.float32)
-    bone = tf.to_bone(x, tf.NTU_PARENTS, absolute=tf.NTU_TORSO)
+    bone = tf.to_bone(x, NTU_PARENTS, absolute=NTU.centre)
     np.testing.assert_array_equal(bone[:, :, 20], x[:, :, 20])
     np.testing.assert_array_equal(bone[:, :, 21], x[:, :, 21] - x[:, :, 7])
 
@@ -50,7 +58,7 @@ def test_joint_centring_keeps_the_torso_absolute():
     x = np.zeros((3, 2, 25, 1), dtype=np.float32)
     x[:, :, 20, 0] = [[1, 2], [3, 4], [5, 6]]
     x[:, :, 0, 0] = [[2, 2], [2, 2], [2, 2]]
-    out = tf.centre_on_joint(x)
+    out = tf.centre_on_joint(x, NTU.centre)
     np.testing.assert_array_equal(out[:, :, 20, 0], x[:, :, 20, 0])
     np.testing.assert_array_equal(out[:, :, 0, 0], [[1, 0], [-1, -2], [-3, -4]])
     np.testing.assert_array_equal(out[:, :, 5, 0], -x[:, :, 20, 0])
@@ -136,11 +144,11 @@ def _with_shoulders(d):
 
 
 def test_align_maps_the_shoulder_vector_to_plus_x():
-    rot = tf.align_matrix(_with_shoulders([0, 2, 0]))
+    rot = tf.align_matrix(_with_shoulders([0, 2, 0]), SHOULDERS)
     np.testing.assert_allclose(rot @ np.float32([0, 2, 0]), [2, 0, 0], atol=1e-6)
     np.testing.assert_allclose(rot, [[0, 1, 0], [-1, 0, 0], [0, 0, 1]], atol=1e-7)
     d = np.float32([0.3, -0.4, 1.2])
-    rot = tf.align_matrix(_with_shoulders(d))
+    rot = tf.align_matrix(_with_shoulders(d), SHOULDERS)
     np.testing.assert_allclose(rot @ d, [np.linalg.norm(d), 0, 0], atol=1e-6)
     np.testing.assert_allclose(rot @ rot.T, np.eye(3), atol=1e-6)
     assert np.linalg.det(rot) == pytest.approx(1, abs=1e-6)
@@ -149,7 +157,7 @@ def test_align_maps_the_shoulder_vector_to_plus_x():
 @pytest.mark.parametrize("d", [[1, 0, 0], [0, 0, 0], [-1, 0, 0], [1e-8, 0, 0]])
 def test_align_identity_cases(d):
     # along +x, empty, and the authors' quirk: exactly -x has a zero axis, so it is left as is
-    np.testing.assert_array_equal(tf.align_matrix(_with_shoulders(d)), np.eye(3, dtype=np.float32))
+    np.testing.assert_array_equal(tf.align_matrix(_with_shoulders(d), SHOULDERS), np.eye(3, dtype=np.float32))
 
 
 def test_random_rot_matrix_for_given_angles():

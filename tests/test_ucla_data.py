@@ -12,19 +12,19 @@ import h5py
 import numpy as np
 import pytest
 
+from hypergcn.data.build import assign_splits
 from hypergcn.data.shards import Shard
 from hypergcn.data.ucla import (
     UCLA_VIEW_CLIPS,
     UCLA_VIEWS,
     UclaDataError,
     UclaFileError,
-    make_synthetic_ucla,
     parse_name,
     parse_view_shard,
     read_skeleton_json,
-    ucla_split,
 )
-from hypergcn.datasets import ucla_action_codes
+from hypergcn.datasets import action_codes
+from tests.reference.ucla_json import make_synthetic_ucla
 
 CODES = ["a01", "a02", "a03", "a04", "a05", "a06", "a08", "a09", "a11", "a12"]
 
@@ -69,7 +69,8 @@ def test_parse_name_fields():
     name = parse_name("a12_s10_e05_v03")
     assert (name.action, name.label, name.subject, name.episode, name.view) == ("a12", 9, 10, 5, "v03")
     assert [parse_name(f"{code}_s01_e00_v02").label for code in CODES] == list(range(10))
-    assert ucla_action_codes() == {code: i for i, code in enumerate(CODES)}
+    assert name.fields == {"label": 9, "subject": 10, "episode": 5, "view": 3}  # what split rules read
+    assert action_codes("ucla") == {code: i for i, code in enumerate(CODES)}
 
 
 @pytest.mark.parametrize(
@@ -95,25 +96,17 @@ def test_parse_name_rejects(name):
 
 
 def test_split_sizes_on_full_name_set():
+    """The cross-view split depends on the view only (1,020 / 464), in name order; a validation split takes
+    whole subjects."""
     names = full_name_set()
     assert len(names) == len(set(names)) == 1_484
     views = Counter(parse_name(n).view for n in names)
     assert views == {"v01": 516, "v02": 504, "v03": 464}
-    splits = Counter(ucla_split(n) for n in names)
-    assert splits == {"train": 1_020, "test": 464}
-    assert {parse_name(n).label for n in names if ucla_split(n) == "test"} == set(range(10))
-    # The split depends on the view only.
-    assert all(ucla_split(n) == ("test" if n.endswith("_v03") else "train") for n in names)
-
-
-def test_benchmark_split_on_full_name_set():
-    """The benchmark builder's split agrees (1,020 / 464), and a validation split takes whole subjects."""
-    from hypergcn.data.benchmark import assign_splits
-
-    names = full_name_set()
     splits, _ = assign_splits("ucla", "xview", names)
     assert {k: len(v) for k, v in splits.items()} == {"train": 1_020, "test": 464}
-    assert all(ucla_split(names[i]) == split for split, idx in splits.items() for i in idx)
+    assert all(names[i].endswith("_v03") == (split == "test") for split, idx in splits.items() for i in idx)
+    assert all([names[i] for i in idx] == sorted(names[i] for i in idx) for idx in splits.values())
+    assert {parse_name(names[i]).label for i in splits["test"]} == set(range(10))
     splits, _ = assign_splits("ucla", "xview", names, val_fraction=0.2, val_seed=1)
     subjects = {split: {parse_name(names[i]).subject for i in idx} for split, idx in splits.items()}
     assert len(subjects["val"]) == 2 and not subjects["val"] & subjects["train"]
@@ -230,7 +223,7 @@ def test_shard_contents(tmp_path):
     assert shard["name"] == sorted(p.stem for p in paths if p.stem.endswith("_v01"))
     assert {k: shard["attrs"][k] for k in ("dataset", "layout", "shard", "num_point", "num_person")} == {
         "dataset": "ucla",
-        "layout": "ucla",
+        "layout": "nw-ucla",
         "shard": "v01",
         "num_point": 20,
         "num_person": 1,

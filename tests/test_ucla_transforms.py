@@ -1,4 +1,5 @@
-"""Hand-computed checks of the NW-UCLA loader transforms (method §4.6, §9.5)."""
+"""Hand-computed checks of the NW-UCLA loader transforms (docs/method.md#nw-ucla,
+docs/method.md#nw-ucla-loader-details)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ import numpy as np
 import pytest
 
 from hypergcn.data import transforms as tf
+from hypergcn.layouts import UCLA
+
+UCLA_PARENTS = np.asarray(UCLA.parents, dtype=np.intp)
 
 
 def test_centre_on_frame0_joint2():
     x = np.arange(3 * 4 * 20, dtype=np.float64).reshape(3, 4, 20, 1)
-    out = tf.ucla_centre(x)
+    assert UCLA.centre == 1  # joint 2
+    out = tf.ucla_centre(x, UCLA.centre)
     np.testing.assert_array_equal(out[:, 0, 1, 0], 0)
     np.testing.assert_array_equal(out, x - x[:, 0, 1, 0].reshape(3, 1, 1, 1))
 
@@ -87,12 +92,12 @@ def test_drop_joints_zeroes_a_joint_frame_block():
 
 
 def test_ucla_bone_pairs():
-    one_based = {child + 1: int(parent) + 1 for child, parent in enumerate(tf.UCLA_PARENTS)}
+    one_based = {child + 1: int(parent) + 1 for child, parent in enumerate(UCLA_PARENTS)}
     assert one_based == {
         1: 2, 2: 3, 3: 3, 4: 3, 5: 3, 6: 5, 7: 6, 8: 7, 9: 3, 10: 9,
         11: 10, 12: 11, 13: 1, 14: 13, 15: 14, 16: 15, 17: 1, 18: 17, 19: 18, 20: 19,
     }  # fmt: skip
     x = np.random.default_rng(0).normal(size=(3, 4, 20, 1))
-    bone = tf.to_bone(x, tf.UCLA_PARENTS)
+    bone = tf.to_bone(x, UCLA_PARENTS)
     np.testing.assert_array_equal(bone[:, :, 2], 0)
     np.testing.assert_array_equal(bone[:, :, 12], x[:, :, 12] - x[:, :, 0])

@@ -14,7 +14,8 @@ import h5py
 import numpy as np
 import pytest
 
-from hypergcn.data.ucla import UCLA_VIEWS, make_synthetic_ucla, parse_name, read_skeleton_json
+from hypergcn.data.ucla import UCLA_VIEWS, parse_name, read_skeleton_json
+from tests.reference.ucla_json import make_synthetic_ucla
 
 pytestmark = pytest.mark.slow
 

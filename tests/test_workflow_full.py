@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import run_workflow
 
 from hypergcn.datasets import MODALITIES, STREAM_SETS
+from tests.conftest import run_workflow
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +60,7 @@ def snakemake_cli(workdir: Path, *args: str, **kwargs) -> subprocess.CompletedPr
     cmd = [
         sys.executable, "-m", "snakemake", *args, "-s", str(REPO / "Snakefile"), "-d", str(workdir),
         "--workflow-profile", "none", "--cores", "2", "--resources", "gpu=0",
-        "--configfile", str(workdir / "overlay.yaml"),
+        "--configfile", str(workdir / "overlay.yaml"), *map(str, kwargs.pop("configfiles", [])),
     ]  # fmt: skip
     if kwargs.pop("background", False):
         return subprocess.Popen(
@@ -86,6 +86,8 @@ def test_full_demo_dag(demo: Path) -> None:
         assert metrics["provenance"]["selection"] == "last epoch"
         log = (demo / f"results/logs/train_model/demo/xsub/base/{modality}.log").read_text()
         assert "epoch 2/2 loss" in log and "ETA" in log and "\r" not in log
+        described = json.loads(log.split("run description: ", 1)[1].splitlines()[0])
+        assert described["modality"] == modality and described["recipe"]["epochs"] == 2
     ensemble = json.loads((demo / "results/ensemble/demo/xsub/base/j_b_jm_bm/metrics.json").read_text())
     assert ensemble["weights"] == [1.0, 1.0, 1.0, 1.0] and ensemble["weights_source"] == "config"
     assert (demo / "results/report/statistics/demo.csv").exists()
@@ -114,6 +116,15 @@ def test_rerun_train_until_evaluate_dry_run(demo: Path) -> None:
     shown = snakemake_cli(demo, "-n", "-R", "train_model", "--until", "evaluate_model")
     assert shown.returncode == 0, shown.stderr
     assert _job_counts(shown.stdout + shown.stderr) == {"train_model": 4, "evaluate_model": 4}
+
+
+def test_changing_the_selection_reevaluates_and_never_retrains(demo: Path) -> None:
+    selection = demo / "selection.yaml"
+    selection.write_text(yaml.safe_dump({"deviations": {"model_selection": "val"}}))
+    shown = snakemake_cli(demo, "-n", configfiles=[selection])
+    assert shown.returncode == 0, shown.stderr
+    counts = _job_counts(shown.stdout + shown.stderr)
+    assert counts["evaluate_model"] == 4 and "train_model" not in counts and "build_benchmark" not in counts
 
 
 def test_killed_training_resumes(demo: Path) -> None:

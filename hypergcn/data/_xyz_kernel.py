@@ -1,7 +1,5 @@
-"""Optional compiled kernel for the ``.skeleton`` reader: x, y, z of every joint line in one pass.
-
-Used by :mod:`hypergcn.data.ntu_skeleton` when numba is installed (``pip install numba``) and
-``HYPERGCN_NO_NUMBA`` is not set; the reader falls back to its numpy path otherwise, with identical results.
+"""Compiled kernels of the ``.skeleton`` reader (:mod:`hypergcn.data.ntu_skeleton`): a whole file in one
+pass, and x, y, z of given joint lines.
 
 Numbers are converted exactly: an integer mantissa below 2**53 scaled by an exact power of ten (10^0 ..
 10^22) with one IEEE multiplication or division is the correctly rounded double (Clinger's fast path), the

@@ -1,15 +1,21 @@
-"""``SkeletonDataset``: the training and evaluation loader over a benchmark HDF5 file (pipeline-design §4).
+"""``SkeletonDataset``: the training and evaluation loader over a benchmark HDF5 file
+(docs/data.md#benchmark-file).
 
-It reproduces the authors' feeders (method §4.5, §4.6, §9.4, §9.5) with two deliberate changes:
+It reproduces the authors' feeders (docs/method.md#ntu-loader, docs/method.md#nw-ucla,
+docs/method.md#ntu-loader-formulas, docs/method.md#nw-ucla-loader-details) with two deliberate changes:
 
 * Randomness comes from an explicit numpy ``Generator`` seeded per (seed, epoch, index) instead of the
   global numpy / torch / ``random`` RNGs that every DataLoader worker reseeds from torch's base seed. A
   sample's augmentation is then reproducible and independent of worker count, start method and rank,
   while still differing across samples and (through :meth:`SkeletonDataset.set_epoch`) across epochs.
 * Cross-view ``clips`` sampling at test time is drawn from a per-sample seed (``test_sampling='seeded'``,
-  the same clip every run and epoch) so test accuracy is not a lottery (method §7.6);
+  the same clip every run and epoch) so test accuracy is not a lottery (docs/method.md#q6-test-set-selection);
   ``test_sampling='random'`` restores the authors' fresh, unrepeatable draw (``xview_test_sampling:
-  random``, pipeline-design §8).
+  random``, docs/deviations.md).
+
+Which feeder a file takes follows its dataset's raw format (:data:`FEEDERS`), its bones and centre joint
+follow its skeleton layout (the file's ``layout`` attribute), and the per-benchmark defaults follow the
+dataset's declaration (``DatasetInfo.loader_defaults``): nothing is guessed from the array shapes.
 
 The HDF5 file is never loaded whole: only labels, names and frame counts are read at construction, and
 each item reads one sample's valid frames through a handle opened lazily in the calling process, so the
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,22 +35,33 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from hypergcn.data import transforms as tf
-from hypergcn.datasets import MODALITIES
+import hypergcn.data.transforms as tf
+from hypergcn.data.benchmark_file import benchmark_layout, plain
+from hypergcn.datasets import MODALITIES, dataset_info
 
 FRAME_SAMPLES = ("resize", "clips")
 TEST_SAMPLINGS = ("seeded", "random")
 # Stream tags of the per-sample seeds, so train and seeded-test draws never share a generator state.
 _TRAIN_STREAM, _TEST_STREAM = 0, 1
-# NW-UCLA view transform ranges (method §9.5): integer degrees, inclusive, and the scale interval.
+# NW-UCLA view transform ranges (docs/method.md#nw-ucla-loader-details): integer degrees, inclusive, and the
+# scale interval.
 _UCLA_MAX_ANGLE = 60
 _UCLA_SCALE = (0.5, 1.5)
 _UCLA_DROP_P = 0.5
 
 
-def _attr(value: Any) -> Any:
-    """HDF5 string attributes can come back as bytes depending on how they were written."""
-    return value.decode() if isinstance(value, bytes) else value
+@dataclass(frozen=True)
+class Feeder:
+    """One of the authors' feeders: its name in messages and the options that only it takes."""
+
+    title: str
+    options: tuple[str, ...]
+
+
+NTU_FEEDER = Feeder("NTU (feeders/feeder_ntu.py)", ("frame_sample", "align", "p_interval", "random_rot"))
+UCLA_FEEDER = Feeder("NW-UCLA (feeders/feeder_ucla.py)", ("view_transform", "drop_axis_p", "drop_joint_p"))
+# The authors' feeder of each raw format (``DatasetInfo.raw_format``).
+FEEDERS: dict[str, Feeder] = {"ntu_skeleton": NTU_FEEDER, "ucla_json": UCLA_FEEDER}
 
 
 class SkeletonDataset(Dataset):
@@ -60,8 +78,10 @@ class SkeletonDataset(Dataset):
         window: output frames (the authors use 64).
         train: draw the training augmentations (crop, random rotation, NW-UCLA view transform and drops).
         frame_sample: NTU only. ``resize`` (crop, then linear resize) or ``clips`` (uniform frame gather).
-            Default follows the file: ``clips`` for NTU-60 xview, ``resize`` otherwise (the authors' configs).
-        align: NTU only. Rotate the shoulders onto +x; default as ``frame_sample``'s default (NTU-60 xview).
+            Default: the file's benchmark's ``DatasetInfo.loader_defaults``, else ``resize`` (the authors'
+            configs: ``clips`` for NTU-60 xview).
+        align: NTU only. Rotate the shoulders onto +x; default from the same declaration (NTU-60 xview), else
+            off.
         p_interval: NTU ``resize`` only. One value = central crop keeping that fraction (default test
             ``[0.95]``), two = random crop fraction range (default train ``[0.5, 1]``).
         random_rot: NTU only. Random rotation of ±0.3 rad per axis; default ``train``.
@@ -113,62 +133,85 @@ class SkeletonDataset(Dataset):
         self.seed = int(seed)
         self.test_sampling = test_sampling
         self.repeat = int(repeat)
-
-        with h5py.File(self.h5_path, "r") as handle:
-            if split not in handle:
-                raise KeyError(f"{self.h5_path} has no split {split!r}; it has {sorted(handle)}")
-            attrs = {key: _attr(value) for key, value in handle.attrs.items()}
-            group = handle[split]
-            self.labels = np.asarray(group["y"][()], dtype=np.int64)
-            self.names = [str(name) for name in group["name"].asstr()[()]]
-            self.frames = np.asarray(group["frames"][()], dtype=np.int64)
-            _, _, self.max_frames, self.num_point, self.num_person = group["x"].shape
+        attrs = self._read_index()
         self.dataset_name = str(attrs.get("dataset", ""))
         self.benchmark = str(attrs.get("benchmark", ""))
         self.num_class = int(attrs.get("num_class", int(self.labels.max(initial=-1)) + 1))
-        self.is_ucla = self.dataset_name == "ucla" or self.num_point == 20
-
-        ntu_options = {"frame_sample": frame_sample, "align": align, "p_interval": p_interval}
-        ucla_options = {
+        info = dataset_info(self.dataset_name)
+        self.layout = benchmark_layout(attrs)
+        self._parents = np.asarray(self.layout.parents, dtype=np.intp)
+        self.feeder = FEEDERS[info.raw_format]
+        options = {
+            "frame_sample": frame_sample,
+            "align": align,
+            "p_interval": p_interval,
+            "random_rot": random_rot,
             "view_transform": view_transform,
             "drop_axis_p": drop_axis_p,
             "drop_joint_p": drop_joint_p,
         }
-        wrong = {**ntu_options, "random_rot": random_rot} if self.is_ucla else ucla_options
-        given = sorted(key for key, value in wrong.items() if value is not None)
+        given = sorted(
+            key for key, value in options.items() if value is not None and key not in self.feeder.options
+        )
         if given:
-            layout = "NW-UCLA" if self.is_ucla else "NTU"
-            raise ValueError(f"options {given} do not apply to the {layout} file {self.h5_path}")
-
-        if self.is_ucla:
-            self.view_transform = self.train if view_transform is None else bool(view_transform)
-            default_p = _UCLA_DROP_P if self.train else 0.0
-            self.drop_axis_p = default_p if drop_axis_p is None else float(drop_axis_p)
-            self.drop_joint_p = default_p if drop_joint_p is None else float(drop_joint_p)
-            self._needs_rng = (
-                self.train or self.view_transform or self.drop_axis_p > 0 or self.drop_joint_p > 0
-            )
+            raise ValueError(f"options {given} do not apply to the {self.feeder.title} file {self.h5_path}")
+        if self.feeder is UCLA_FEEDER:
+            self._ucla_options(view_transform, drop_axis_p, drop_joint_p)
         else:
-            xview = self.dataset_name == "ntu60" and self.benchmark == "xview"
-            self.frame_sample = frame_sample or ("clips" if xview else "resize")
-            if self.frame_sample not in FRAME_SAMPLES:
-                raise ValueError(f"frame_sample must be one of {FRAME_SAMPLES}, got {self.frame_sample!r}")
-            self.align = xview if align is None else bool(align)
-            default_interval = (0.5, 1.0) if self.train else (0.95,)
-            self.p_interval = tuple(
-                float(p) for p in (default_interval if p_interval is None else p_interval)
-            )
-            if len(self.p_interval) not in (1, 2):
-                raise ValueError(f"p_interval needs one or two values, got {self.p_interval}")
-            self.random_rot = self.train if random_rot is None else bool(random_rot)
-            random_crop = self.frame_sample == "resize" and len(self.p_interval) == 2
-            self._needs_rng = self.frame_sample == "clips" or random_crop or self.random_rot
-
+            defaults = info.loader_defaults.get(self.benchmark, {})
+            self._ntu_options(frame_sample, align, p_interval, random_rot, defaults)
         # The epoch lives in shared memory so set_epoch reaches persistent DataLoader workers too.
         self._epoch = torch.zeros(1, dtype=torch.int64).share_memory_()
         self._h5: h5py.File | None = None
         self._x: h5py.Dataset | None = None
         self._pid: int | None = None
+
+    def _read_index(self) -> dict[str, Any]:
+        """Labels, names and frame counts of the split (not the samples); returns the file's attributes."""
+        with h5py.File(self.h5_path, "r") as handle:
+            if self.split not in handle:
+                raise KeyError(f"{self.h5_path} has no split {self.split!r}; it has {sorted(handle)}")
+            group = handle[self.split]
+            self.labels = np.asarray(group["y"][()], dtype=np.int64)
+            self.names = [str(name) for name in group["name"].asstr()[()]]
+            self.frames = np.asarray(group["frames"][()], dtype=np.int64)
+            _, _, self.max_frames, self.num_point, self.num_person = group["x"].shape
+            return {key: plain(value) for key, value in handle.attrs.items()}
+
+    def _ntu_options(
+        self,
+        frame_sample: str | None,
+        align: bool | None,
+        p_interval: Sequence[float] | None,
+        random_rot: bool | None,
+        defaults: dict[str, Any],
+    ) -> None:
+        """The NTU feeder's options; ``defaults`` are the benchmark's (``DatasetInfo.loader_defaults``)."""
+        self.frame_sample = frame_sample or defaults.get("frame_sample", "resize")
+        if self.frame_sample not in FRAME_SAMPLES:
+            raise ValueError(f"frame_sample must be one of {FRAME_SAMPLES}, got {self.frame_sample!r}")
+        self.align = bool(defaults.get("align", False)) if align is None else bool(align)
+        self._shoulders = (
+            self.layout.joints.index("left shoulder"),
+            self.layout.joints.index("right shoulder"),
+        )
+        default_interval = (0.5, 1.0) if self.train else (0.95,)
+        self.p_interval = tuple(float(p) for p in (default_interval if p_interval is None else p_interval))
+        if len(self.p_interval) not in (1, 2):
+            raise ValueError(f"p_interval needs one or two values, got {self.p_interval}")
+        self.random_rot = self.train if random_rot is None else bool(random_rot)
+        random_crop = self.frame_sample == "resize" and len(self.p_interval) == 2
+        self._needs_rng = self.frame_sample == "clips" or random_crop or self.random_rot
+
+    def _ucla_options(
+        self, view_transform: bool | None, drop_axis_p: float | None, drop_joint_p: float | None
+    ) -> None:
+        """The NW-UCLA feeder's options: every augmentation on when training, off otherwise."""
+        self.view_transform = self.train if view_transform is None else bool(view_transform)
+        default_p = _UCLA_DROP_P if self.train else 0.0
+        self.drop_axis_p = default_p if drop_axis_p is None else float(drop_axis_p)
+        self.drop_joint_p = default_p if drop_joint_p is None else float(drop_joint_p)
+        self._needs_rng = self.train or self.view_transform or self.drop_axis_p > 0 or self.drop_joint_p > 0
 
     # ----------------------------------------------------------------------------------------------
     # Dataset protocol
@@ -184,7 +227,7 @@ class SkeletonDataset(Dataset):
         sample = index % len(self.labels)
         raw = self._read(sample)
         rng = self._rng(index, sample) if self._needs_rng else None
-        x = self._ucla(raw, rng) if self.is_ucla else self._ntu(raw, rng, sample)
+        x = self._ucla(raw, rng) if self.feeder is UCLA_FEEDER else self._ntu(raw, rng, sample)
         return (
             torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)),
             int(self.labels[sample]),
@@ -239,7 +282,8 @@ class SkeletonDataset(Dataset):
         return np.random.default_rng()
 
     def _ntu(self, x: np.ndarray, rng: np.random.Generator | None, sample: int) -> np.ndarray:
-        """NTU order: crop/clips → align → random_rot → bone or joint centring → motion (method §4.5)."""
+        """NTU order: crop/clips → align → random_rot → bone or joint centring → motion
+        (docs/method.md#ntu-loader)."""
         valid = tf.valid_frame_count(x)
         if valid == 0:
             raise ValueError(f"sample {self.names[sample]!r} in {self.h5_path} is all zeros")
@@ -251,23 +295,23 @@ class SkeletonDataset(Dataset):
             else:
                 start, length = tf.random_crop(valid, self.p_interval, rng)
             x = tf.resize(x[:, start : start + length], self.window)
-        rot = tf.align_matrix(x) if self.align else None
+        rot = tf.align_matrix(x, self._shoulders) if self.align else None
         if self.random_rot:
             random = tf.random_rot_matrix(*tf.random_rot_angles(rng))
             rot = random if rot is None else random @ rot
         if rot is not None:
             x = tf.rotate(x, rot)
         if self.modality.startswith("bone"):
-            x = tf.to_bone(x, tf.NTU_PARENTS, absolute=tf.NTU_TORSO)
+            x = tf.to_bone(x, self._parents, absolute=self.layout.centre)
         elif self.modality == "joint":
-            x = tf.centre_on_joint(x, tf.NTU_TORSO)
+            x = tf.centre_on_joint(x, self.layout.centre)
         return tf.motion(x) if self.modality.endswith("motion") else x
 
     def _ucla(self, x: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
         """NW-UCLA order: centre → view transform → min–max → sampling → drop-axis → drop-joint → bone →
-        motion (method §9.5), in float64 as the authors' feeder."""
+        motion (docs/method.md#nw-ucla-loader-details), in float64 as the authors' feeder."""
         frames = x.shape[1]
-        x = tf.ucla_centre(x.astype(np.float64))
+        x = tf.ucla_centre(x.astype(np.float64), self.layout.centre)
         if self.view_transform:
             ax, ay = rng.integers(-_UCLA_MAX_ANGLE, _UCLA_MAX_ANGLE + 1, size=2)
             x = tf.rotate(x, tf.view_transform_matrix(int(ax), int(ay), rng.uniform(*_UCLA_SCALE)))
@@ -281,5 +325,5 @@ class SkeletonDataset(Dataset):
         if self.drop_joint_p > 0:
             tf.drop_joints(x, rng, self.drop_joint_p)
         if self.modality.startswith("bone"):
-            x = tf.to_bone(x, tf.UCLA_PARENTS)
+            x = tf.to_bone(x, self._parents)
         return tf.motion(x) if self.modality.endswith("motion") else x

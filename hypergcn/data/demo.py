@@ -1,9 +1,9 @@
 """``hypergcn demo``: synthetic NTU RGB+D ``.skeleton`` files (rule ``make_demo_skeletons``).
 
-Files are named ``SsssCcccPpppRrrrAaaa.skeleton`` and written in the exact NTU text format (method §4.1): the
-frame count, then per frame the body count and per body the 10-value body line, the joint count 25 and 25
-lines of 12 values (x y z in metres, depth and colour pixel coordinates, a zero orientation quaternion,
-tracking state 2).
+Files are named ``SsssCcccPpppRrrrAaaa.skeleton`` and written in the exact NTU text format
+(docs/method.md#ntu-skeleton-format): the frame count, then per frame the body count and per body the
+10-value body line, the joint count 25 and 25 lines of 12 values (x y z in metres, depth and colour pixel
+coordinates, a zero orientation quaternion, tracking state 2).
 
 The body is a 25-joint Kinect v2 skeleton with realistic bone lengths (upper arm 0.28 m, forearm 0.25 m,
 thigh 0.41 m, shin 0.42 m at height scale 1), animated by rotating limb chains about their joints. The class
@@ -28,7 +28,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -230,105 +230,152 @@ class _Track:
     lean: tuple[float, float]
 
 
-def sample_tracks(
+_NOISE = 0.006  # joint noise (m) of every tracked person
+_ACTOR_LEAN = (0.02, 0.05)
+
+
+@dataclass
+class _Scene:
+    """What the bodies of one sample share: the clock, the class's motion, the camera and the generator."""
+
+    primitive: str
+    mirrored: bool
+    speed: float
+    phase: float
+    amp: float
+    length: int
+    height: float  # the performer's scale
+    camera: Camera
+    ids: Iterator[int]
+    rng: np.random.Generator
+
+    @property
+    def t(self) -> np.ndarray:
+        return np.arange(self.length) / (self.length - 1)
+
+    def observe(self, world: np.ndarray) -> np.ndarray:
+        """Camera-space joints of world points, with the tracker's joint noise."""
+        return _to_camera(world, self.camera) + self.rng.normal(0.0, _NOISE, world.shape)
+
+    def person(
+        self, prim: str, role: int, yaw: float, x: float, z: float, scale: float, frames: np.ndarray
+    ) -> np.ndarray:
+        """Camera-space joints of one performer of the class's motion on ``frames``."""
+        pose = animate(prim, self.t, self.speed, self.phase + 0.1 * role, self.amp, role)
+        if self.mirrored:
+            pose = pose[:, _SWAP] * np.array([-1.0, 1.0, 1.0])
+        return self.observe(_place(pose[frames], yaw, x, z, scale))
+
+
+def _scene(
     action: int, subject: int, camera_id: int, setup: int, seed: int, rng: np.random.Generator
-) -> tuple[int, list[_Track], np.ndarray]:
-    """Bodies of one sample: (number of frames, tracks, frames forced to 0 bodies)."""
+) -> _Scene:
+    """The class's primitive and variant, the sample's speed, phase, amplitude and length, and the camera."""
     primitive = PRIMITIVES[(action - 1) % len(PRIMITIVES)]
     variant = (action - 1) // len(PRIMITIVES)
-    mirrored = variant % 2 == 1
     speed = (1.0 + 0.5 * variant) * rng.uniform(0.8, 1.25)
     phase = rng.uniform(0.0, 0.15)
     amp = rng.uniform(0.85, 1.15)
     length = int(rng.integers(40, 111))
-    t = np.arange(length) / (length - 1)
     height = np.random.default_rng([seed, 7919, subject]).uniform(0.88, 1.12)
     setup_rng = np.random.default_rng([seed, 104729, setup])
     azimuth = {1: 0.0, 2: 45.0, 3: -45.0}.get(camera_id, 0.0) + rng.normal(0.0, 3.0)
     camera = Camera(np.radians(azimuth), setup_rng.uniform(2.8, 3.4), setup_rng.uniform(0.9, 1.2))
-    noise = 0.006
     ids = iter(rng.choice(np.arange(931000, 999999), size=16, replace=False) + 72057594037000000)
-    tracks: list[_Track] = []
+    return _Scene(primitive, variant % 2 == 1, speed, phase, amp, length, height, camera, ids, rng)
 
-    def person(
-        prim: str, role: int, yaw: float, x: float, z: float, scale: float, frames: np.ndarray
-    ) -> np.ndarray:
-        pose = animate(prim, t, speed, phase + 0.1 * role, amp, role)
-        if mirrored:
-            pose = pose[:, _SWAP] * np.array([-1.0, 1.0, 1.0])
-        world = _place(pose[frames], yaw, x, z, scale)
-        return _to_camera(world, camera) + rng.normal(0.0, noise, world.shape)
 
-    everything = np.arange(length)
-    body_yaw = np.radians(rng.normal(0.0, 10.0))
-    if primitive in TWO_PERSON:
-        start = int(rng.integers(5, 26)) if rng.random() < 0.3 else 0
-        partner = everything[start:]
-        tracks.append(
-            _Track(
-                next(ids),
-                everything,
-                person(primitive, 0, np.pi / 2 + body_yaw, -0.65, 0.0, height, everything),
-                (0.02, 0.05),
-            )
-        )
-        tracks.append(
-            _Track(
-                next(ids),
-                partner,
-                person(primitive, 1, -np.pi / 2 + body_yaw, 0.65, 0.0, rng.uniform(0.88, 1.12), partner),
-                (-0.01, 0.04),
-            )
-        )
-    else:
-        x0, z0 = rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3)
-        main = person(primitive, 0, body_yaw, x0, z0, height, everything)
-        if rng.random() < 0.1:  # the tracker loses the actor and re-acquires it with a new bodyID
-            cut = int(rng.integers(length // 3, 2 * length // 3))
-            tracks.append(_Track(next(ids), everything[:cut], main[:cut], (0.02, 0.05)))
-            tracks.append(_Track(next(ids), everything[cut:], main[cut:], (0.02, 0.05)))
-        else:
-            tracks.append(_Track(next(ids), everything, main, (0.02, 0.05)))
-        if rng.random() < 0.15:  # a bystander, sometimes appearing late, sometimes briefly lost
-            start = int(rng.integers(1, length // 3)) if rng.random() < 0.5 else 0
-            frames = everything[start:]
-            if rng.random() < 0.3 and len(frames) > 30:
-                gap = int(rng.integers(10, len(frames) - 10))
-                frames = np.concatenate([frames[:gap], frames[gap + int(rng.integers(3, 7)) :]])
-            pose = np.repeat(REST_POSE[None], length, axis=0)
-            pose[:, :, 0] += 0.02 * np.sin(2 * np.pi * 0.7 * t)[:, None]
-            side = rng.choice([-1.0, 1.0])
-            world = _place(pose[frames], rng.normal(0.0, 0.3), side * 1.1, -0.6, rng.uniform(0.9, 1.1))
-            tracks.append(
-                _Track(
-                    next(ids),
-                    frames,
-                    _to_camera(world, camera) + rng.normal(0, noise, world.shape),
-                    (0.0, 0.03),
-                )
-            )
+def _handshake_tracks(scene: _Scene, body_yaw: float) -> list[_Track]:
+    """The two-person class: both actors face each other; the partner sometimes appears late."""
+    rng, everything = scene.rng, np.arange(scene.length)
+    start = int(rng.integers(5, 26)) if rng.random() < 0.3 else 0
+    partner = everything[start:]
+    first = _Track(
+        next(scene.ids),
+        everything,
+        scene.person(scene.primitive, 0, np.pi / 2 + body_yaw, -0.65, 0.0, scene.height, everything),
+        _ACTOR_LEAN,
+    )
+    second = _Track(
+        next(scene.ids),
+        partner,
+        scene.person(scene.primitive, 1, -np.pi / 2 + body_yaw, 0.65, 0.0, rng.uniform(0.88, 1.12), partner),
+        (-0.01, 0.04),
+    )
+    return [first, second]
+
+
+def _actor_tracks(scene: _Scene, body_yaw: float) -> list[_Track]:
+    """One actor, whose bodyID the tracker sometimes switches mid-sequence."""
+    rng, everything = scene.rng, np.arange(scene.length)
+    x0, z0 = rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3)
+    main = scene.person(scene.primitive, 0, body_yaw, x0, z0, scene.height, everything)
+    if rng.random() < 0.1:  # the tracker loses the actor and re-acquires it with a new bodyID
+        cut = int(rng.integers(scene.length // 3, 2 * scene.length // 3))
+        return [
+            _Track(next(scene.ids), everything[:cut], main[:cut], _ACTOR_LEAN),
+            _Track(next(scene.ids), everything[cut:], main[cut:], _ACTOR_LEAN),
+        ]
+    return [_Track(next(scene.ids), everything, main, _ACTOR_LEAN)]
+
+
+def _bystander(scene: _Scene) -> _Track:
+    """A person standing aside, sometimes appearing late, sometimes briefly lost (same bodyID after)."""
+    rng, length = scene.rng, scene.length
+    start = int(rng.integers(1, length // 3)) if rng.random() < 0.5 else 0
+    frames = np.arange(length)[start:]
+    if rng.random() < 0.3 and len(frames) > 30:
+        gap = int(rng.integers(10, len(frames) - 10))
+        frames = np.concatenate([frames[:gap], frames[gap + int(rng.integers(3, 7)) :]])
+    pose = np.repeat(REST_POSE[None], length, axis=0)
+    pose[:, :, 0] += 0.02 * np.sin(2 * np.pi * 0.7 * scene.t)[:, None]
+    side = rng.choice([-1.0, 1.0])
+    world = _place(pose[frames], rng.normal(0.0, 0.3), side * 1.1, -0.6, rng.uniform(0.9, 1.1))
+    return _Track(next(scene.ids), frames, scene.observe(world), (0.0, 0.03))
+
+
+def _noise_tracks(scene: _Scene) -> list[_Track]:
+    """Bodies the denoising must drop: short-lived ones (length filter) and a wide, flat one (spread filter)."""
+    rng, length = scene.rng, scene.length
+    tracks = []
     if rng.random() < 0.25:  # short-lived noisy bodies (<= 11 frames): the length filter drops them
         for _ in range(int(rng.integers(1, 3))):
             n = int(rng.integers(2, 12))
             start = int(rng.integers(0, length - n))
-            frames = everything[start : start + n]
+            frames = np.arange(start, start + n)
             blob = REST_POSE * rng.uniform(0.5, 1.1) + rng.normal(0.0, 0.05, (n, 25, 3))
             world = blob + np.array([rng.uniform(-1.5, 1.5), 0.0, rng.uniform(-1.0, 0.5)])
-            tracks.append(_Track(next(ids), frames, _to_camera(world, camera), (0.1, -0.2)))
+            tracks.append(_Track(next(scene.ids), frames, _to_camera(world, scene.camera), (0.1, -0.2)))
     if rng.random() < 0.12:  # a wide, flat "body" (furniture, reflections): the spread filter drops it
         n = int(rng.integers(15, min(41, length - 1)))
         start = int(rng.integers(1, length - n + 1))
-        frames = everything[start : start + n]
+        frames = np.arange(start, start + n)
         flat = np.stack(
             [rng.uniform(-0.8, 0.8, (n, 25)), rng.uniform(0.6, 0.9, (n, 25)), rng.normal(0.0, 0.05, (n, 25))],
             axis=-1,
         )
         world = flat + np.array([rng.uniform(-1.0, 1.0), 0.0, rng.uniform(-1.5, -0.5)])
-        tracks.append(_Track(next(ids), frames, _to_camera(world, camera), (0.3, -0.4)))
+        tracks.append(_Track(next(scene.ids), frames, _to_camera(world, scene.camera), (0.3, -0.4)))
+    return tracks
+
+
+def sample_tracks(
+    action: int, subject: int, camera_id: int, setup: int, seed: int, rng: np.random.Generator
+) -> tuple[int, list[_Track], np.ndarray]:
+    """Bodies of one sample: (number of frames, tracks, frames forced to 0 bodies)."""
+    scene = _scene(action, subject, camera_id, setup, seed, rng)
+    body_yaw = np.radians(rng.normal(0.0, 10.0))
+    if scene.primitive in TWO_PERSON:
+        tracks = _handshake_tracks(scene, body_yaw)
+    else:
+        tracks = _actor_tracks(scene, body_yaw)
+        if rng.random() < 0.15:
+            tracks.append(_bystander(scene))
+    tracks += _noise_tracks(scene)
     empty = np.zeros(0, dtype=np.int64)
     if rng.random() < 0.15:  # frames in which the sensor reports no body at all
-        empty = rng.choice(length, size=int(rng.integers(1, 5)), replace=False)
-    return length, tracks, empty
+        empty = rng.choice(scene.length, size=int(rng.integers(1, 5)), replace=False)
+    return scene.length, tracks, empty
 
 
 def skeleton_text(length: int, tracks: list[_Track], empty: np.ndarray) -> str:

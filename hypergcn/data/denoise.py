@@ -1,4 +1,4 @@
-"""SGN/CTR-GCN denoising of multi-body NTU sequences (method §4.3), and the ``hypergcn denoise`` command.
+"""SGN/CTR-GCN denoising of multi-body NTU sequences (docs/method.md#denoising), and ``hypergcn denoise``.
 
 The semantics are the authors' ``get_raw_denoised_data.py``, exactly, including its quirks:
 
@@ -31,14 +31,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hypergcn.data.ntu_skeleton import NUM_JOINTS, ParsedSkeleton, SkeletonFileError
+from hypergcn.data.ntu_skeleton import NUM_JOINTS, ParsedSkeleton, SkeletonFileError, body_motion
+from hypergcn.data.shards import ParsedShard, ShardWriter
+from hypergcn.datasets import dataset_info
 
 log = logging.getLogger("hypergcn.data.denoise")
 
 NOISE_LEN_THRES = 11
 NOISE_SPR_THRES1 = 0.8
 NOISE_SPR_THRES2 = 0.69754
-NOISE_MOT_THRES = (0.089925, 2.0)  # defined by the authors, never applied (dead code)
 
 
 @dataclass
@@ -61,10 +62,6 @@ def spread_valid(joints: np.ndarray) -> np.ndarray:
     x_range = (x.max(axis=1) - x.min(axis=1)).astype(np.float64)  # float32 subtraction, then promoted
     y_range = (y.max(axis=1) - y.min(axis=1)).astype(np.float64)
     return x_range <= NOISE_SPR_THRES1 * y_range
-
-
-def _variance_sum(joints: np.ndarray) -> np.float32:
-    return np.sum(np.var(np.ascontiguousarray(joints).reshape(-1, 3), axis=0))
 
 
 def check_denoisable(parsed: ParsedSkeleton, path: str | None = None) -> None:
@@ -115,7 +112,7 @@ def denoise(parsed: ParsedSkeleton, path: str | None = None) -> Denoised:
                 remaining.remove(body)
                 result.dropped_spread += 1
             else:
-                body[1] = min(body[1], _variance_sum(joints[np.flatnonzero(valid)]))
+                body[1] = min(body[1], body_motion(joints[np.flatnonzero(valid)]))
         bodies = remaining
     if len(bodies) > 1:
         bodies = sorted(bodies, key=lambda body: body[1], reverse=True)  # stable: ties keep appearance order
@@ -177,21 +174,19 @@ DENOISED_COLUMNS = {
 
 def denoise_shard(parsed_path: str, out_path: str) -> dict:
     """Denoise every sample of a parsed NTU shard into a sample shard; returns counters for the log."""
-    from hypergcn.data.parse import ParsedShard
-    from hypergcn.data.shards import ShardWriter
-
     totals = dict.fromkeys(
         ["samples", "multi_body", "dropped_length", "dropped_spread", "dropped_overlap", "rows_deleted"], 0
     )
     with ParsedShard(parsed_path) as shard:
         attrs = dict(shard.attrs)
+        layout = dataset_info(attrs["dataset"]).layout
         with ShardWriter(
             out_path,
             dataset=attrs["dataset"],
-            layout="ntu",
+            layout=layout.name,
             shard=attrs["shard"],
-            num_point=NUM_JOINTS,
-            num_person=2,
+            num_point=layout.num_joints,
+            num_person=layout.persons,
             extra=DENOISED_COLUMNS,
             attrs={key: attrs[key] for key in ("files_found", "known_missing", "raw_dirs") if key in attrs},
             compress=False,  # an intermediate file: writing speed over size

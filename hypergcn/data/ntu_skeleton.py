@@ -1,18 +1,14 @@
-"""Fast reader of NTU RGB+D ``.skeleton`` text files (method §4.1, §4.2).
+"""Fast reader of NTU RGB+D ``.skeleton`` text files (docs/method.md#ntu-skeleton-format,
+docs/method.md#parsing).
 
-A file is read as one ``bytes`` buffer and converted by the first of three readers that accepts it; all
-three give bit-identical results (tests/test_ntu_parser.py):
+A file is read as one ``bytes`` buffer. A compiled kernel (:mod:`hypergcn.data._xyz_kernel`, numba) reads
+a file in the plain Kinect layout in one pass: about 10x less CPU per file than the authors' line-by-line
+parser (docs/benchmarks.md). Any other file, and every bad one, goes through the line walker: a Python walk
+over the frame and body header lines finds the joint lines, which the compiled kernel converts, or, for
+lines in another layout (tabs, several spaces, more than 15 significant digits), the exact line-by-line
+path, which also writes the error messages. Both give bit-identical results (tests/test_ntu_parser.py).
 
-1. with numba installed (optional; ``HYPERGCN_NO_NUMBA=1`` disables it), a compiled kernel
-   (:mod:`hypergcn.data._xyz_kernel`) reads the whole file in one pass: about 10x less CPU per file than the
-   authors' line-by-line parser (benchmarks/bench_preprocess.py, docs/benchmarks.md);
-2. otherwise a Python walk over the frame and body header lines (a few per frame, never per joint) finds the
-   joint lines, and numpy gathers every joint line's "x y z " into fixed-width rows converted by one
-   ``np.fromstring`` call;
-3. files in any other layout (tabs, several spaces, more than 15 significant digits) and bad files go
-   through the exact line-by-line path, which also writes the error messages.
-
-Numbers are correctly rounded to float64 (``strtod``, ``float``, or the compiled kernel's exact fast path)
+Numbers are correctly rounded to float64 (the compiled kernel's exact fast path, or ``float``)
 and then to float32, exactly as the authors' ``np.array(tokens, dtype=np.float32)`` does (string -> double
 -> float32), so the coordinates are bit-identical to theirs.
 
@@ -33,18 +29,19 @@ frame, and a file whose frames all have 0 bodies. CRLF (or CR) line ends and tra
 
 from __future__ import annotations
 
-import logging
 import os
 import re
-import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import chain
 from pathlib import Path
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-NUM_JOINTS = 25
+from hypergcn.layouts import NTU
+
+NUM_JOINTS = NTU.num_joints  # joints per body line: the Kinect v2 skeleton
 # body line: bodyID, clippedEdges, hand confidences and states, isRestricted, leanX, leanY, trackingState
 BODY_LINE_VALUES = 10
 JOINT_LINE_VALUES = 12  # x y z depthX depthY colorX colorY orientationW/X/Y/Z trackingState
@@ -53,6 +50,7 @@ NAME_RE = re.compile(
     r"S(?P<setup>\d{3})C(?P<camera>\d{3})P(?P<performer>\d{3})R(?P<replication>\d{3})A(?P<action>\d{3})"
 )
 SUFFIX = ".skeleton"
+_JOINT_COUNT = str(NUM_JOINTS).encode()
 
 
 @dataclass(frozen=True)
@@ -69,6 +67,17 @@ class NtuName:
     def label(self) -> int:
         """0-based class label (``A001`` -> 0)."""
         return self.action - 1
+
+    @property
+    def fields(self) -> dict[str, int]:
+        """The fields a split rule or the validation grouping reads."""
+        return {
+            "setup": self.setup,
+            "camera": self.camera,
+            "performer": self.performer,
+            "replication": self.replication,
+            "label": self.label,
+        }
 
 
 def parse_ntu_name(name: str) -> NtuName:
@@ -96,7 +105,7 @@ class SkeletonFileError(ValueError):
 
 @dataclass
 class ParsedSkeleton:
-    """One file after the authors' first script (§4.2), bodies in order of first appearance.
+    """One file after the authors' first script (docs/method.md#parsing), bodies in order of first appearance.
 
     ``joints`` holds every body's rows back to back (body k is rows ``offsets[k]:offsets[k]+lengths[k]``);
     ``starts[k]`` is the body's first valid-frame index and its interval is ``starts[k] .. starts[k] +
@@ -171,147 +180,25 @@ def parse_skeleton_bytes(buf: bytes, path: str | os.PathLike, name: str | None =
     name = name or Path(path).name.removesuffix(SUFFIX)
     if b"\r" in buf and buf.count(b"\r") != buf.count(b"\r\n"):  # lone CR line ends (old Mac files)
         buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    kernels = _compiled_kernel()
-    if kernels is not None:
-        parsed = _parse_compiled(kernels[1], buf, name)
-        if parsed is not None:
-            return parsed
-    lines = buf.splitlines()  # LF and CRLF line ends
-    n_lines = len(lines)
-    num_frames = _int_line(lines, 0, path, "the frame count")
-    if num_frames == 0:
-        raise SkeletonFileError(path, 1, "the file declares 0 frames")
-
-    # bodyID -> [index, start (valid frame), appearances, first body line (1-based)]
-    bodies: dict[bytes, list] = {}
-    block_body: list[int] = []  # body index of each 25-line joint block
-    block_line: list[int] = []  # 0-based line of each block's first joint line
-    i = 1
-    valid = -1
-    joint_count = str(NUM_JOINTS).encode()
-    for f in range(num_frames):
-        try:
-            n_bodies = int(lines[i])
-        except (IndexError, ValueError):
-            n_bodies = -1
-        if n_bodies < 0:  # the slow path raises the right error
-            n_bodies = _int_line(lines, i, path, f"the body count of frame {f + 1} of {num_frames}")
-        i += 1
-        if n_bodies == 0:
-            continue
-        valid += 1
-        seen: list[bytes] = []
-        for b in range(n_bodies):
-            line = lines[i] if i < n_lines else b""
-            # fast check of the 10 values: 9 single spaces, nothing before the first value
-            if line.count(b" ") != BODY_LINE_VALUES - 1 or b"  " in line or line[:1] <= b" ":
-                count = len(line.split())
-                if count != BODY_LINE_VALUES:
-                    if _at_end(lines, i):
-                        raise SkeletonFileError(
-                            path,
-                            i + 1,
-                            f"unexpected end of file in frame {f + 1}, body {b + 1} (truncated file?)",
-                        )
-                    raise SkeletonFileError(
-                        path,
-                        i + 1,
-                        f"frame {f + 1}, body {b + 1}: expected a body line of {BODY_LINE_VALUES} values, found "
-                        f"{count} ({_line_text(lines, i)})",
-                    )
-            body_id = line.split(None, 1)[0]
-            if n_bodies > 1:
-                if body_id in seen:
-                    raise SkeletonFileError(
-                        path,
-                        i + 1,
-                        f"frame {f + 1}: bodyID {body_id.decode(errors='replace')} is listed twice",
-                    )
-                seen.append(body_id)
-            if i + 1 >= n_lines or lines[i + 1] != joint_count:
-                n_joints = _int_line(lines, i + 1, path, f"the joint count of frame {f + 1}, body {b + 1}")
-                if n_joints != NUM_JOINTS:
-                    raise SkeletonFileError(
-                        path, i + 2, f"frame {f + 1}, body {b + 1}: {n_joints} joints, expected {NUM_JOINTS}"
-                    )
-            entry = bodies.get(body_id)
-            if entry is None:
-                entry = bodies[body_id] = [len(bodies), valid, 0, i + 1]
-            entry[2] += 1
-            i += 2
-            if i + NUM_JOINTS > n_lines:
-                raise SkeletonFileError(
-                    path,
-                    n_lines + 1,
-                    f"unexpected end of file in the joints of frame {f + 1}, body {b + 1} (truncated file?)",
-                )
-            block_body.append(entry[0])
-            block_line.append(i)
-            i += NUM_JOINTS
-    for j in range(i, n_lines):
-        if lines[j].strip():  # content after the declared frames
-            raise SkeletonFileError(
-                path,
-                j + 1,
-                f"content after the {num_frames} frames declared on line 1 ({_line_text(lines, j)}): the frame "
-                "count disagrees with the body lines",
-            )
-    if valid < 0:
-        raise SkeletonFileError(path, 1, f"all {num_frames} frames have 0 bodies (no skeleton in the file)")
-
-    joint_index = (np.asarray(block_line, dtype=np.int64)[:, None] + np.arange(NUM_JOINTS)).ravel()
-    if kernels is not None:
-        xyz = _joint_xyz_compiled(kernels[0], buf, lines, joint_index)
-    else:
-        xyz = _joint_xyz_fast(buf, joint_index)
-    if xyz is None:  # unusual spacing, or a bad value: the exact line-by-line path (and its error messages)
-        xyz = _joint_xyz([lines[k] for k in joint_index], block_line, lines, path)
-    joints = xyz.reshape(-1, NUM_JOINTS, 3)
-    blocks = np.asarray(block_body)
-    if len(bodies) > 1:  # body-major order, each body's frames in order of appearance
-        joints = joints[np.argsort(blocks, kind="stable")]
-    entries = list(bodies.values())
-    parsed = ParsedSkeleton(
-        name=name,
-        num_frames=num_frames,
-        valid_frames=valid + 1,
-        body_ids=[bid.decode("ascii", "replace") for bid in bodies],
-        starts=np.array([e[1] for e in entries], dtype=np.int32),
-        lengths=np.array([e[2] for e in entries], dtype=np.int32),
-        lines=np.array([e[3] for e in entries], dtype=np.int32),
-        joints=joints,
-    )
-    _set_motion(parsed)
-    return parsed
+    parsed = _parse_compiled(buf, name)
+    return parsed if parsed is not None else _parse_lines(buf, path, name)
 
 
-_KERNEL: list = []
+@cache
+def _kernels() -> tuple[Callable, Callable]:
+    """(xyz kernel, file kernel) of :mod:`hypergcn.data._xyz_kernel`, loaded on the first read.
+
+    Importing numba and loading the compiled kernels takes about 0.3 s, which the commands that only need
+    this module's sample names (the workflow's raw-folder check, ``hypergcn build`` and ``stats``) skip.
+    """
+    from hypergcn.data._xyz_kernel import file_kernel, xyz_kernel
+
+    return xyz_kernel, file_kernel
 
 
-def _compiled_kernel():
-    """(xyz kernel, file kernel) of hypergcn.data._xyz_kernel if numba is installed and not disabled."""
-    if not _KERNEL:
-        kernels = None
-        if not os.environ.get("HYPERGCN_NO_NUMBA"):
-            try:
-                from hypergcn.data._xyz_kernel import file_kernel, xyz_kernel
-
-                file_kernel(
-                    np.frombuffer(b"1\n0\n", dtype=np.uint8), BODY_LINE_VALUES, NUM_JOINTS, JOINT_LINE_VALUES
-                )
-                kernels = (xyz_kernel, file_kernel)
-            except ImportError:
-                kernels = None
-            except Exception as exc:  # a numba that cannot compile the kernel: the numpy reader is as exact
-                logging.getLogger("hypergcn.data").warning("compiled .skeleton reader unavailable (%s)", exc)
-                kernels = None
-        _KERNEL.append(kernels)
-    return _KERNEL[0]
-
-
-def _parse_compiled(file_kernel, buf: bytes, name: str) -> ParsedSkeleton | None:
-    """The whole file with the compiled kernel; None when it stops (the Python reader then decides)."""
-    failed, num_frames, valid_frames, ids, valid_of, line_of, xyz = file_kernel(
+def _parse_compiled(buf: bytes, name: str) -> ParsedSkeleton | None:
+    """The whole file with the compiled kernel; None when it stops (the line walker then decides)."""
+    failed, num_frames, valid_frames, ids, valid_of, line_of, xyz = _kernels()[1](
         np.frombuffer(buf, dtype=np.uint8), BODY_LINE_VALUES, NUM_JOINTS, JOINT_LINE_VALUES
     )
     if failed >= 0:
@@ -344,6 +231,150 @@ def _parse_compiled(file_kernel, buf: bytes, name: str) -> ParsedSkeleton | None
     return parsed
 
 
+@dataclass
+class _Blocks:
+    """The joint blocks of a file, found by walking its frame and body header lines."""
+
+    num_frames: int
+    valid_frames: int
+    bodies: dict[
+        bytes, list
+    ]  # bodyID -> [index, start (valid frame), appearances, first body line (1-based)]
+    block_body: list[int]  # body index of each 25-line joint block
+    block_line: list[int]  # 0-based line of each block's first joint line
+
+
+def _parse_lines(buf: bytes, path: str, name: str) -> ParsedSkeleton:
+    """The line walker: any layout the compiled file kernel refuses, and every error message.
+
+    A Python walk over the frame and body header lines (a few per frame, never per joint) finds the joint
+    lines; the compiled kernel converts them, or, for a line it refuses, the exact line-by-line path.
+    """
+    lines = buf.splitlines()  # LF and CRLF line ends
+    blocks = _walk(lines, path)
+    joint_index = (np.asarray(blocks.block_line, dtype=np.int64)[:, None] + np.arange(NUM_JOINTS)).ravel()
+    xyz = _joint_xyz_compiled(buf, lines, joint_index)
+    if xyz is None:  # unusual spacing, or a bad value: the exact path (and its error messages)
+        xyz = _joint_xyz([lines[k] for k in joint_index], blocks.block_line, lines, path)
+    joints = xyz.reshape(-1, NUM_JOINTS, 3)
+    if len(blocks.bodies) > 1:  # body-major order, each body's frames in order of appearance
+        joints = joints[np.argsort(np.asarray(blocks.block_body), kind="stable")]
+    entries = list(blocks.bodies.values())
+    parsed = ParsedSkeleton(
+        name=name,
+        num_frames=blocks.num_frames,
+        valid_frames=blocks.valid_frames,
+        body_ids=[bid.decode("ascii", "replace") for bid in blocks.bodies],
+        starts=np.array([e[1] for e in entries], dtype=np.int32),
+        lengths=np.array([e[2] for e in entries], dtype=np.int32),
+        lines=np.array([e[3] for e in entries], dtype=np.int32),
+        joints=joints,
+    )
+    _set_motion(parsed)
+    return parsed
+
+
+def _walk(lines: list[bytes], path: str) -> _Blocks:
+    """Check the header lines of every frame and body and locate the joint blocks."""
+    n_lines = len(lines)
+    num_frames = _int_line(lines, 0, path, "the frame count")
+    if num_frames == 0:
+        raise SkeletonFileError(path, 1, "the file declares 0 frames")
+    blocks = _Blocks(num_frames, 0, {}, [], [])
+    bodies = blocks.bodies
+    i = 1
+    valid = -1
+    for f in range(num_frames):
+        n_bodies = _body_count(lines, i, path, f, num_frames)
+        i += 1
+        if n_bodies == 0:
+            continue
+        valid += 1
+        seen: list[bytes] = []
+        for b in range(n_bodies):
+            body_id = _body_id(lines, i, path, f, b)
+            if n_bodies > 1:
+                if body_id in seen:
+                    raise SkeletonFileError(
+                        path,
+                        i + 1,
+                        f"frame {f + 1}: bodyID {body_id.decode(errors='replace')} is listed twice",
+                    )
+                seen.append(body_id)
+            _check_joint_count(lines, i + 1, path, f, b)
+            entry = bodies.get(body_id)
+            if entry is None:
+                entry = bodies[body_id] = [len(bodies), valid, 0, i + 1]
+            entry[2] += 1
+            i += 2
+            if i + NUM_JOINTS > n_lines:
+                raise SkeletonFileError(
+                    path,
+                    n_lines + 1,
+                    f"unexpected end of file in the joints of frame {f + 1}, body {b + 1} (truncated file?)",
+                )
+            blocks.block_body.append(entry[0])
+            blocks.block_line.append(i)
+            i += NUM_JOINTS
+    _check_nothing_after(lines, i, num_frames, path)
+    if valid < 0:
+        raise SkeletonFileError(path, 1, f"all {num_frames} frames have 0 bodies (no skeleton in the file)")
+    blocks.valid_frames = valid + 1
+    return blocks
+
+
+def _body_count(lines: list[bytes], i: int, path: str, f: int, num_frames: int) -> int:
+    """The body count of frame ``f`` on line ``i`` (a plain integer is taken without building a message)."""
+    try:
+        n_bodies = int(lines[i])
+    except (IndexError, ValueError):
+        n_bodies = -1
+    if n_bodies < 0:  # the slow path raises the right error
+        n_bodies = _int_line(lines, i, path, f"the body count of frame {f + 1} of {num_frames}")
+    return n_bodies
+
+
+def _body_id(lines: list[bytes], i: int, path: str, f: int, b: int) -> bytes:
+    """The bodyID of the body line ``i``, after checking that it holds 10 values."""
+    line = lines[i] if i < len(lines) else b""
+    # fast check of the 10 values: 9 single spaces, nothing before the first value
+    if line.count(b" ") != BODY_LINE_VALUES - 1 or b"  " in line or line[:1] <= b" ":
+        count = len(line.split())
+        if count != BODY_LINE_VALUES:
+            if _at_end(lines, i):
+                raise SkeletonFileError(
+                    path, i + 1, f"unexpected end of file in frame {f + 1}, body {b + 1} (truncated file?)"
+                )
+            raise SkeletonFileError(
+                path,
+                i + 1,
+                f"frame {f + 1}, body {b + 1}: expected a body line of {BODY_LINE_VALUES} values, found "
+                f"{count} ({_line_text(lines, i)})",
+            )
+    return line.split(None, 1)[0]
+
+
+def _check_joint_count(lines: list[bytes], i: int, path: str, f: int, b: int) -> None:
+    if i >= len(lines) or lines[i] != _JOINT_COUNT:
+        n_joints = _int_line(lines, i, path, f"the joint count of frame {f + 1}, body {b + 1}")
+        if n_joints != NUM_JOINTS:
+            raise SkeletonFileError(
+                path, i + 1, f"frame {f + 1}, body {b + 1}: {n_joints} joints, expected {NUM_JOINTS}"
+            )
+
+
+def _check_nothing_after(lines: list[bytes], i: int, num_frames: int, path: str) -> None:
+    """Only blank lines may follow the declared frames."""
+    for j in range(i, len(lines)):
+        if lines[j].strip():
+            raise SkeletonFileError(
+                path,
+                j + 1,
+                f"content after the {num_frames} frames declared on line 1 ({_line_text(lines, j)}): the frame "
+                "count disagrees with the body lines",
+            )
+
+
 def _set_motion(parsed: ParsedSkeleton) -> None:
     """The authors' motion for every body of a multi-body file (NaN for single-body files)."""
     if parsed.num_bodies > 1:
@@ -354,7 +385,7 @@ def _set_motion(parsed: ParsedSkeleton) -> None:
         parsed.motion = np.full(parsed.num_bodies, np.nan, dtype=np.float32)
 
 
-def _joint_xyz_compiled(kernel, buf: bytes, lines: list[bytes], joint_index: np.ndarray) -> np.ndarray | None:
+def _joint_xyz_compiled(buf: bytes, lines: list[bytes], joint_index: np.ndarray) -> np.ndarray | None:
     """x, y, z with the compiled kernel; None (-> the exact path) if it stops on an unusual line."""
     a = np.frombuffer(buf, dtype=np.uint8)
     line_start = np.empty(len(lines) + 1, dtype=np.int64)  # lines end at LF (CRLF: the CR is before it)
@@ -363,60 +394,10 @@ def _joint_xyz_compiled(kernel, buf: bytes, lines: list[bytes], joint_index: np.
     line_start[1 : len(newline) + 1] = newline + 1
     start = line_start[joint_index]
     out = np.empty((len(joint_index), 3), dtype=np.float64)
-    done = kernel(a, start, JOINT_LINE_VALUES, out)
+    done = _kernels()[0](a, start, JOINT_LINE_VALUES, out)
     if done != len(joint_index):
         return None
     return out.astype(np.float32)
-
-
-def _joint_xyz_fast(buf: bytes, joint_index: np.ndarray) -> np.ndarray | None:
-    """x, y, z of the joint lines ``joint_index`` (0-based) as float32 (n, 3), or None if not plain.
-
-    The fast path for the NTU files as written by the Kinect tools: values separated by single spaces, no
-    leading space, 12 values per line. Spaces are located with numpy over the whole buffer; each joint line's
-    first bytes up to its third space ("x y z ") are gathered into one fixed-width row (the rest blanked),
-    and ``np.fromstring`` converts all rows in one C call (correctly rounded ``strtod``, like ``float``). Anything else
-    (tabs, double or trailing spaces, a wrong value count, text or NaN among the values) returns None and the
-    exact path decides.
-    """
-    a = np.frombuffer(buf, dtype=np.uint8)
-    newline = np.flatnonzero(a == 10)
-    line_start = np.empty(len(newline) + 1, dtype=np.int64)
-    line_start[0] = 0
-    line_start[1:] = newline + 1
-    line_end = np.append(newline, len(a))  # exclusive
-    spaces = np.flatnonzero(a == 32)
-    start = line_start[joint_index]
-    end = line_end[joint_index]
-    k = np.searchsorted(spaces, start)
-    if len(k) == 0 or k[-1] + 2 >= len(spaces):
-        return None
-    s1, s2, s3 = spaces[k], spaces[k + 1], spaces[k + 2]
-    last = end - 1 - (a[end - 1] == 13)  # the last character before LF or CRLF
-    plain = (
-        (s1 > start).all()
-        and (s2 > s1 + 1).all()
-        and (s3 > s2 + 1).all()
-        and (np.searchsorted(spaces, end) - k == JOINT_LINE_VALUES - 1).all()
-        and (a[last] > 32).all()  # no trailing whitespace
-    )
-    if not plain:
-        return None
-    # One fixed-width row per joint line: its first `width` bytes, blanked after "x y z".
-    lengths = s3 - start + 1
-    width = int(lengths.max())
-    padded = np.concatenate([a, np.full(width, 32, dtype=np.uint8)])
-    rows = sliding_window_view(padded, width)[start]
-    rows[np.arange(width) >= lengths[:, None]] = 32
-    try:
-        with warnings.catch_warnings():  # numpy < 2.3 warns, later versions raise, on text it cannot read
-            warnings.simplefilter("ignore", DeprecationWarning)
-            values = np.fromstring(rows.tobytes(), dtype=np.float64, sep=" ")
-    except ValueError:
-        return None
-    if len(values) != 3 * len(joint_index) or not np.isfinite(values).all():
-        return None
-    return values.reshape(-1, 3).astype(np.float32)
 
 
 def _joint_xyz(joint_lines: list[bytes], block_line: list[int], lines: list[bytes], path: str) -> np.ndarray:

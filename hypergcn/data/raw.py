@@ -16,21 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hypergcn.data.ntu_skeleton import NAME_RE, SUFFIX
-from hypergcn.datasets import NTU_SETUPS, dataset_info
+from hypergcn.datasets import dataset_info
 
 log = logging.getLogger("hypergcn.data.raw")
-
-# What a complete raw folder holds, per dataset (used in every message).
-NTU60_ZIP = "nturgbd_skeletons_s001_to_s017.zip"
-NTU120_ZIP = "nturgbd_skeletons_s018_to_s032.zip"
-EXPECTED_CONTENT: dict[str, str] = {
-    "ntu60": f"the 56,880 .skeleton files (setups S001-S017) extracted from {NTU60_ZIP} "
-    "(the folder nturgb+d_skeletons/)",
-    "ntu120": f"the 114,480 .skeleton files of both downloads: 56,880 (S001-S017) from {NTU60_ZIP} and 57,600 "
-    f"more (S018-S032) from {NTU120_ZIP}; a list of the two extracted folders is fine",
-    "ucla": "the NW-UCLA all_sqe folder: 1,484 <name>.json files such as a01_s01_e00_v01.json",
-    "demo": "synthetic .skeleton files (the workflow generates them under results/raw/demo)",
-}
 
 
 class RawDataError(ValueError):
@@ -63,8 +51,11 @@ class RawSummary:
         empty = [shard for shard, count in self.per_shard.items() if count == 0]
         if empty:
             message += f"; no files at all for {_ranges(empty)}"
-            if self.dataset == "ntu120" and set(NTU_SETUPS["ntu120"][17:]) <= set(empty):
-                message += f" (is the second download, {NTU120_ZIP}, extracted and listed in datasets.ntu120.raw_dir?)"
+            absent = [d.archive for d in dataset_info(self.dataset).downloads if set(d.shards) <= set(empty)]
+            if absent:
+                message += (
+                    f" (is {' and '.join(absent)} extracted and listed in {_config_key(self.dataset)}?)"
+                )
         return message
 
 
@@ -91,10 +82,6 @@ def raw_folders(raw_dir: str | os.PathLike | Sequence[str | os.PathLike] | None)
     if isinstance(raw_dir, str | os.PathLike):
         return [Path(raw_dir)]
     return [Path(p) for p in raw_dir]
-
-
-def ntu_shard_of(name: str) -> str:
-    return name[:4]
 
 
 def list_ntu_files(
@@ -141,6 +128,37 @@ def _config_key(dataset: str) -> str:
     return f"datasets.{dataset}.raw_dir"
 
 
+def _count_skeleton_files(
+    dataset: str, folders: list[Path], shards: Sequence[str] | None, expected: int | None
+) -> tuple[RawSummary, str]:
+    """The ``.skeleton`` files per setup (default: the dataset's setups), and how to name them in messages."""
+    shards = list(shards) if shards is not None else list(dataset_info(dataset).shards)
+    files, duplicates = list_ntu_files(folders, shards or None)
+    per_shard = dict.fromkeys(shards, 0)
+    for name in files:
+        if name[:4] in per_shard:
+            per_shard[name[:4]] += 1
+    summary = RawSummary(dataset, folders, len(files), expected, per_shard, duplicates)
+    return summary, f".skeleton files of {_ranges(shards)}" if shards else ".skeleton files"
+
+
+def _count_json_files(
+    dataset: str, folders: list[Path], shards: Sequence[str] | None, expected: int | None
+) -> tuple[RawSummary, str]:
+    """The ``<name>.json`` clips (hidden files, such as macOS resource forks, are not clips)."""
+    found = sum(
+        1
+        for folder in folders
+        for entry in os.scandir(folder)
+        if entry.name.endswith(".json") and not entry.name.startswith(".")
+    )
+    return RawSummary(dataset, folders, found, expected), ".json files"
+
+
+# How to count the raw files of each raw format (``DatasetInfo.raw_format``).
+_COUNTERS = {"ntu_skeleton": _count_skeleton_files, "ucla_json": _count_json_files}
+
+
 def check_raw(
     dataset: str,
     raw_dir: str | os.PathLike | Sequence[str | os.PathLike] | None,
@@ -151,44 +169,26 @@ def check_raw(
 ) -> RawSummary:
     """Check a dataset's raw folder(s) before any job runs; raise :class:`RawDataError` if unusable.
 
-    ``shards`` are the NTU setups of the dataset (default: all of its setups); ``expected`` overrides the
-    complete-download count (``DATASETS[dataset].raw_files``). A subset of a complete download passes (the
+    ``shards`` are the NTU setups to count (default: all of the dataset's setups); ``expected`` overrides
+    the complete-download count (``DatasetInfo.raw_files``). A subset of a complete download passes (the
     caller warns with ``summary.subset_message()``) unless ``strict``.
     """
     info = dataset_info(dataset)
     key = _config_key(dataset)
-    content = EXPECTED_CONTENT[dataset]
     folders = raw_folders(raw_dir)
     if not folders:
         raise RawDataError(
             f"config key {key} is not set, but {dataset} data is requested. Set it (e.g. with --configfile "
-            f"config/{dataset}.yaml) to the folder holding {content}."
+            f"config/{dataset}.yaml) to the folder holding {info.raw_content}."
         )
     for folder in folders:
         if not folder.is_dir():
             what = "does not exist" if not folder.exists() else "is not a folder"
             raise RawDataError(
-                f"config key {key}: {str(folder)!r} {what}. It must be the folder holding {content}."
+                f"config key {key}: {str(folder)!r} {what}. It must be the folder holding {info.raw_content}."
             )
     expected = info.raw_files if expected is None else expected
-    if info.layout == "ucla":
-        found = sum(
-            1
-            for folder in folders
-            for entry in os.scandir(folder)
-            if entry.name.endswith(".json") and not entry.name.startswith(".")
-        )
-        summary = RawSummary(dataset, folders, found, expected)
-        unit = ".json files"
-    else:
-        shards = list(shards) if shards is not None else list(NTU_SETUPS.get(dataset, ()))
-        files, duplicates = list_ntu_files(folders, shards or None)
-        per_shard = dict.fromkeys(shards, 0)
-        for name in files:
-            if name[:4] in per_shard:
-                per_shard[name[:4]] += 1
-        summary = RawSummary(dataset, folders, len(files), expected, per_shard, duplicates)
-        unit = f".skeleton files of {_ranges(shards)}" if shards else ".skeleton files"
+    summary, unit = _COUNTERS[info.raw_format](dataset, folders, shards, expected)
     if summary.found == 0:
         hint = ""
         subfolders = sorted(e.name for f in folders for e in os.scandir(f) if e.is_dir())[:5]
@@ -198,17 +198,12 @@ def check_raw(
             )
         raise RawDataError(
             f"config key {key}: no {unit} in {', '.join(map(str, folders))}. It must be the folder holding "
-            f"{content}.{hint}"
+            f"{info.raw_content}.{hint}"
         )
     message = summary.subset_message()
     if message and strict:
         raise RawDataError(
             f"{message}. datasets.{dataset}.strict is true, so a complete download is required: add the "
-            f"missing files to {key} ({content}), or set strict: false to build from the files present."
+            f"missing files to {key} ({info.raw_content}), or set strict: false to build from the files present."
         )
     return summary
-
-
-def expected_content(dataset: str) -> str:
-    """What ``datasets.<dataset>.raw_dir`` should contain, for messages."""
-    return EXPECTED_CONTENT[dataset]

@@ -1,14 +1,27 @@
-"""Shard files: the intermediate HDF5 files between parsing and the benchmark file.
+"""Shard files: the intermediate HDF5 files between the raw files and the benchmark file.
 
-Sample shard (every parsed NW-UCLA shard and every denoised NTU shard), one file per NTU setup / UCLA view:
+This module owns both shard formats, one file per NTU setup / NW-UCLA view each.
+
+Sample shard (every parsed NW-UCLA shard and every denoised NTU shard), read by :class:`Shard`:
 
 * ``name`` utf-8 string (N,): sample names, sorted;
 * ``length`` int32 (N,): frames of each sample; ``offset`` int64 (N,): its first row in ``data``;
 * ``data`` float32 (sum(length), M, V, 3): the frames of all samples back to back (xyz last);
 * optional per-sample columns, e.g. ``num_bodies`` int32 (N,) = bodyIDs in the raw file;
-* attributes ``dataset``, ``layout`` (``ntu`` | ``ucla``), ``shard``, ``num_point`` (V), ``num_person`` (M),
-  ``skipped`` (JSON list of ``{file, line, reason}`` for bad raw files skipped with ``on_bad_file: skip``),
-  and ``format`` (this module's version).
+* attributes ``dataset``, ``layout`` (the name of the dataset's :class:`hypergcn.layouts.Layout`), ``shard``,
+  ``num_point`` (V), ``num_person`` (M), ``skipped`` (JSON list of ``{file, line, reason}`` for bad raw files
+  skipped with ``on_bad_file: skip``), and ``format`` (this module's version).
+
+Parsed NTU shard (``results/data/<dataset>/parsed/<setup>.h5``, written by ``hypergcn parse``, read by
+``hypergcn denoise``), read by :class:`ParsedShard`. It keeps the bodies of every ``.skeleton`` file with
+their intervals, before denoising:
+
+* per sample: ``name``, ``file`` (raw path), ``num_frames`` (declared), ``valid_frames`` (frames with a
+  body), ``body_count`` (bodyIDs), ``body_first`` (index of its first body);
+* per body: ``body_id``, ``body_start`` (first valid frame), ``body_length`` (appearances), ``body_line``
+  (line of its first body line), ``body_motion`` (float32, NaN for single-body files);
+* ``joints`` float32 (sum of body lengths, 25, 3), bodies back to back in sample order;
+* attributes as the sample shard's (without ``num_person``), ``format`` = :data:`PARSED_FORMAT`.
 
 An empty shard (a setup without files) has the same datasets with 0 rows. Writers append sample by sample
 with bounded memory (rows are buffered up to a few MB, then flushed to resizable datasets) and the file
@@ -19,7 +32,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import Any, Self
@@ -27,11 +40,14 @@ from typing import Any, Self
 import h5py
 import numpy as np
 
+from hypergcn.data.benchmark_file import plain
+from hypergcn.data.ntu_skeleton import NUM_JOINTS, ParsedSkeleton
 from hypergcn.io import atomic_path
 
 SHARD_FORMAT = 1
 STRING = h5py.string_dtype("utf-8")
 _FLUSH_BYTES = 16 << 20
+_SAMPLE_KEYS = ("name", "length", "offset", "data")
 
 
 def _h5_dtype(dtype: Any) -> Any:
@@ -213,91 +229,52 @@ class ShardWriter(_AtomicWriter):
         self._table.abort()
 
 
-def write_shard(
-    path: str | os.PathLike,
-    *,
-    dataset: str,
-    layout: str,
-    shard: str,
-    names: Sequence[str],
-    clips: Iterable[np.ndarray],
-    num_point: int,
-    num_person: int,
-    skipped: Sequence[dict] = (),
-    num_bodies: Sequence[int] | None = None,
-    attrs: dict[str, Any] | None = None,
-) -> None:
-    """Write a whole sample shard at once; ``clips[i]`` is float32 (T, M, V, 3) or (T, V, 3) when M = 1."""
-    extra = {"num_bodies": np.int32} if num_bodies is not None else None
-    with ShardWriter(
-        path,
-        dataset=dataset,
-        layout=layout,
-        shard=shard,
-        num_point=num_point,
-        num_person=num_person,
-        extra=extra,
-        attrs=attrs,
-    ) as writer:
-        writer.skipped = list(skipped)
-        for i, (name, clip) in enumerate(zip(names, clips, strict=True)):
-            clip = np.asarray(clip, dtype=np.float32)
-            if clip.ndim == 3:
-                clip = clip[:, None]
-            if num_bodies is not None:
-                writer.add(name, clip, num_bodies=int(num_bodies[i]))
-            else:
-                writer.add(name, clip)
-
-
-def _attr(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-class Shard:
-    """Read a sample shard: per-sample columns are loaded at open, frames are read on demand."""
+class _ShardFile:
+    """An open shard for reading: its attributes, its list of skipped raw files, the ``with`` protocol."""
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
         self._h5 = h5py.File(self.path, "r")
+        self.attrs = {key: plain(value) for key, value in self._h5.attrs.items()}
+
+    @property
+    def skipped(self) -> list[dict]:
+        return json.loads(self.attrs.get("skipped", "[]") or "[]")
+
+    def close(self) -> None:
+        self._h5.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Shard(_ShardFile):
+    """Read a sample shard: per-sample columns are loaded at open, frames are read on demand."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        super().__init__(path)
         h5 = self._h5
-        missing = [key for key in ("name", "length", "offset", "data") if key not in h5]
+        missing = [key for key in _SAMPLE_KEYS if key not in h5]
         if missing:
+            self.close()
             raise ValueError(f"{self.path}: not a sample shard (missing {missing})")
-        self.attrs = {key: _attr(value) for key, value in h5.attrs.items()}
         self.names: list[str] = list(h5["name"].asstr()[()])
         self.lengths = np.asarray(h5["length"][()], dtype=np.int64)
         self.offsets = np.asarray(h5["offset"][()], dtype=np.int64)
         self.data = h5["data"]
         self.columns = {
-            key: h5[key][()]
-            for key in h5
-            if key not in ("name", "length", "offset", "data") and h5[key].shape == (len(self.names),)
+            key: h5[key][()] for key in h5 if key not in _SAMPLE_KEYS and h5[key].shape == (len(self.names),)
         }
 
     @property
     def dataset(self) -> str:
         return str(self.attrs.get("dataset", ""))
 
-    @property
-    def layout(self) -> str:
-        return str(self.attrs.get("layout", ""))
-
-    @property
-    def skipped(self) -> list[dict]:
-        return json.loads(self.attrs.get("skipped", "[]") or "[]")
-
     def __len__(self) -> int:
         return len(self.names)
-
-    def sample(self, i: int) -> np.ndarray:
-        """Frames of sample ``i``: float32 (T, M, V, 3)."""
-        start = int(self.offsets[i])
-        return self.data[start : start + int(self.lengths[i])]
 
     def iter_samples(self, block_bytes: int = 4 << 20) -> Iterator[tuple[int, np.ndarray]]:
         """``(i, frames)`` for every sample in file order, reading contiguous blocks of bounded size."""
@@ -317,17 +294,108 @@ class Shard:
                 yield k, block[off : off + int(self.lengths[k])]
             i = j
 
-    def close(self) -> None:
-        self._h5.close()
 
-    def __enter__(self) -> Shard:
-        return self
+# --------------------------------------------------------------------------------------------------------
+# Parsed NTU shard: the output of ``hypergcn parse`` for ``.skeleton`` files, the input of ``hypergcn denoise``.
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+PARSED_FORMAT = "ntu-parsed-1"
+PARSED_COLUMNS: dict[str, tuple[Any, tuple[int, ...]]] = {
+    "name": (str, ()),
+    "file": (str, ()),
+    "num_frames": (np.int32, ()),
+    "valid_frames": (np.int32, ()),
+    "body_count": (np.int32, ()),
+    "body_first": (np.int64, ()),
+    "body_id": (str, ()),
+    "body_start": (np.int32, ()),
+    "body_length": (np.int32, ()),
+    "body_line": (np.int32, ()),
+    "body_motion": (np.float32, ()),
+    "joints": (np.float32, (NUM_JOINTS, 3)),
+}
 
 
-def read_shard_attrs(path: str | os.PathLike) -> dict[str, Any]:
-    """The attributes of a shard, without reading its datasets."""
-    with h5py.File(path, "r") as h5:
-        return {key: _attr(value) for key, value in h5.attrs.items()}
+class ParsedShardWriter:
+    """Append parsed files to a parsed NTU shard (module docstring)."""
+
+    def __init__(self, path: str | os.PathLike, attrs: dict[str, Any]) -> None:
+        self._table = TableWriter(path, PARSED_COLUMNS)
+        self.attrs = attrs
+        self._bodies = 0
+        self.count = 0
+
+    def add(self, parsed: ParsedSkeleton, file: str) -> None:
+        t = self._table
+        t.append("name", [parsed.name])
+        t.append("file", [file])
+        t.append("num_frames", [parsed.num_frames])
+        t.append("valid_frames", [parsed.valid_frames])
+        t.append("body_count", [parsed.num_bodies])
+        t.append("body_first", [self._bodies])
+        t.append("body_id", parsed.body_ids)
+        t.append("body_start", parsed.starts)
+        t.append("body_length", parsed.lengths)
+        t.append("body_line", parsed.lines)
+        t.append("body_motion", parsed.motion)
+        t.append("joints", parsed.joints)
+        self._bodies += parsed.num_bodies
+        self.count += 1
+
+    def close(self, skipped: list[dict]) -> None:
+        self._table.attrs = {**self.attrs, "skipped": json.dumps(skipped), "format": PARSED_FORMAT}
+        self._table.close()
+
+    def abort(self) -> None:
+        self._table.abort()
+
+
+class ParsedShard(_ShardFile):
+    """Read a parsed NTU shard back as :class:`ParsedSkeleton` objects, in bounded memory."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        super().__init__(path)
+        if self.attrs.get("format") != PARSED_FORMAT:
+            self.close()
+            raise ValueError(f"{self.path}: not a parsed NTU shard (format {self.attrs.get('format')!r})")
+        h5 = self._h5
+        self.names = list(h5["name"].asstr()[()])
+        self.files = list(h5["file"].asstr()[()])
+        self.num_frames = h5["num_frames"][()]
+        self.valid_frames = h5["valid_frames"][()]
+        self.body_count = h5["body_count"][()]
+        self.body_first = h5["body_first"][()]
+        self.body_ids = list(h5["body_id"].asstr()[()])
+        self.body_start = h5["body_start"][()]
+        self.body_length = h5["body_length"][()]
+        self.body_line = h5["body_line"][()]
+        self.body_motion = h5["body_motion"][()]
+        self.body_offset = np.concatenate([[0], np.cumsum(self.body_length, dtype=np.int64)])
+        self.joints = h5["joints"]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def iter_parsed(self, block_rows: int = 1 << 16) -> Iterator[tuple[ParsedSkeleton, str]]:
+        """``(parsed, raw path)`` per sample in file order, joints read in blocks of about ``block_rows``."""
+        block_start, block = 0, np.zeros((0, NUM_JOINTS, 3), np.float32)
+        for i, name in enumerate(self.names):
+            b0 = int(self.body_first[i])
+            b1 = b0 + int(self.body_count[i])
+            r0, r1 = int(self.body_offset[b0]), int(self.body_offset[b1])
+            if r1 > block_start + len(block):
+                block_start = r0
+                block = self.joints[r0 : max(r1, r0 + block_rows)]
+            yield (
+                ParsedSkeleton(
+                    name=name,
+                    num_frames=int(self.num_frames[i]),
+                    valid_frames=int(self.valid_frames[i]),
+                    body_ids=self.body_ids[b0:b1],
+                    starts=self.body_start[b0:b1],
+                    lengths=self.body_length[b0:b1],
+                    lines=self.body_line[b0:b1],
+                    joints=block[r0 - block_start : r1 - block_start],
+                    motion=self.body_motion[b0:b1],
+                ),
+                self.files[i],
+            )

@@ -3,9 +3,9 @@
 Reads only the per-sample columns and attributes of the shards (never the frames), so it is fast on the full
 datasets. Reports: raw files found versus a complete download, files skipped because their skeletons are
 known to be missing, bad files skipped (each with file, line and reason), samples per class and per split of
-every benchmark of the dataset, the frame-count distribution, and for NTU-layout data the bodies: how many
-files have several bodyIDs, how many bodies the length filter, the spread filter and the two-actor assembly
-dropped, frames with 0 bodies, and rows deleted as empty.
+every benchmark of the dataset, the frame-count distribution, and for denoised data (NTU ``.skeleton``
+files) the bodies: how many files have several bodyIDs, how many bodies the length filter, the spread
+filter and the two-actor assembly dropped, frames with 0 bodies, and rows deleted as empty.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 
 import hypergcn
-from hypergcn.data.benchmark import assign_splits
+from hypergcn.data.build import assign_splits
 from hypergcn.data.shards import Shard
-from hypergcn.datasets import dataset_info
+from hypergcn.datasets import DATASETS, dataset_info
 from hypergcn.io import write_json
 
 log = logging.getLogger("hypergcn.data.statistics")
@@ -94,7 +94,7 @@ def dataset_statistics(
 
     stats: dict[str, Any] = {
         "dataset": dataset,
-        "layout": info.layout,
+        "layout": info.layout.name,
         "package_version": hypergcn.__version__,
         "raw": {
             "files_expected": info.raw_files,
@@ -109,7 +109,7 @@ def dataset_statistics(
         "splits": per_split,
         "frames": _distribution(frames),
     }
-    if info.layout == "ntu" and "num_bodies" in cols:
+    if info.denoised and "num_bodies" in cols:
         bodies = cols["num_bodies"]
         stats["bodies"] = {
             "raw_bodies": int(bodies.sum()),
@@ -134,7 +134,7 @@ def dataset_statistics(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, choices=["ntu60", "ntu120", "demo", "ucla"])
+    parser.add_argument("--dataset", required=True, choices=list(DATASETS))
     parser.add_argument(
         "--shards", required=True, nargs="+", help="denoised (NTU) or parsed (NW-UCLA) shards"
     )

@@ -1,7 +1,8 @@
 """Skeleton transforms of the training-data loader: pure numpy functions, one job each.
 
 Every array is laid out ``(C, T, V, M)`` = (xyz, frame, joint, person), the layout of the benchmark
-HDF5 files. The formulas are the authors' feeders' (method §4.5, §4.6, §9.4, §9.5), written so the
+HDF5 files. The formulas are the authors' feeders' (docs/method.md#ntu-loader, docs/method.md#nw-ucla,
+docs/method.md#ntu-loader-formulas, docs/method.md#nw-ucla-loader-details), written so the
 deterministic test path reproduces them to float32 rounding. Random transforms take an explicit
 ``numpy.random.Generator`` instead of a global RNG, so a sample's augmentation depends only on the seed
 the caller derives, never on worker count or process start method.
@@ -15,40 +16,13 @@ from functools import cache
 import numpy as np
 
 # The authors hard-code the lower bound of the random crop length to 64 frames whatever the window
-# (method §9.4), so it is not derived from the window here either.
+# (docs/method.md#ntu-loader-formulas), so it is not derived from the window here either.
 MIN_CROP_FRAMES = 64
-# Random rotation range of ``random_rot`` in radians (method §9.4).
+# Random rotation range of ``random_rot`` in radians (docs/method.md#ntu-loader-formulas).
 ROT_THETA = 0.3
-# NTU joint 21 (1-based), the spine joint kept absolute by the bone and joint streams.
-NTU_TORSO = 20
-# Shoulders used by ``align``: joint 5 (left) and joint 9 (right), 1-based.
-LEFT_SHOULDER, RIGHT_SHOULDER = 4, 8
-# NW-UCLA: centring joint (joint 2, 1-based) and drop-joint ranges (inclusive), method §4.6.
-UCLA_CENTRE = 1
+# NW-UCLA drop-joint ranges (inclusive), docs/method.md#nw-ucla.
 DROP_JOINTS = (4, 12)
 DROP_FRAMES = (16, 32)
-
-
-def _parents(pairs: list[tuple[int, int]]) -> np.ndarray:
-    """Parent index per joint (0-based) from 1-based (child, parent) pairs covering every joint once."""
-    parents = np.empty(len(pairs), dtype=np.intp)
-    for child, parent in pairs:
-        parents[child - 1] = parent - 1
-    return parents
-
-
-# Bone pairs (child, parent), 1-based. NTU: the authors' list, with 22→8, 23→8, 24→12, 25→12 (not
-# CTR-GCN's 22→23, 24→25) and (21, 21); method §9.4.
-NTU_PARENTS = _parents(
-    [(1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5), (7, 6), (8, 7), (9, 21), (10, 9), (11, 10), (12, 11)]
-    + [(13, 1), (14, 13), (15, 14), (16, 15), (17, 1), (18, 17), (19, 18), (20, 19), (22, 8), (21, 21)]
-    + [(23, 8), (24, 12), (25, 12)]
-)
-# NW-UCLA: the inward edges of the UCLA graph plus (3, 3), a zero bone for the root (method §4.6).
-UCLA_PARENTS = _parents(
-    [(1, 2), (2, 3), (3, 3), (4, 3), (5, 3), (6, 5), (7, 6), (8, 7), (9, 3), (10, 9), (11, 10), (12, 11)]
-    + [(13, 1), (14, 13), (15, 14), (16, 15), (17, 1), (18, 17), (19, 18), (20, 19)]
-)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -56,7 +30,7 @@ UCLA_PARENTS = _parents(
 
 
 def valid_frame_count(x: np.ndarray) -> int:
-    """Number of frames whose sum over C, V, M is non-zero (method §4.5 step 2).
+    """Number of frames whose sum over C, V, M is non-zero (docs/method.md#ntu-loader, step 2).
 
     This counts, it does not look for a prefix: the authors' crop then takes rows from 0, so a zero frame
     inside a clip shortens the crop exactly as in their feeder. The sums are taken in the authors' order
@@ -119,7 +93,8 @@ def resize(x: np.ndarray, window: int) -> np.ndarray:
 
 
 def clip_indices(frames: int, window: int, rng: np.random.Generator) -> np.ndarray:
-    """PYSKL-style uniform frame indices for ``clips`` sampling (method §9.4), gathered, not interpolated.
+    """PYSKL-style uniform frame indices for ``clips`` sampling (docs/method.md#ntu-loader-formulas), gathered,
+    not interpolated.
 
     T < W: ``window`` consecutive frames from a random start, wrapping cyclically. W ≤ T < 2W: 0..W−1 plus
     a +1 skip after each of T − W distinct positions drawn from W + 1 candidates. T ≥ 2W: one random frame
@@ -140,13 +115,15 @@ def clip_indices(frames: int, window: int, rng: np.random.Generator) -> np.ndarr
 # Rotations
 
 
-def align_matrix(x: np.ndarray) -> np.ndarray:
+def align_matrix(x: np.ndarray, shoulders: tuple[int, int]) -> np.ndarray:
     """Rotation (float32, 3 × 3) mapping the frame-0 person-0 left→right shoulder vector d onto +x.
 
-    Rodrigues' formula about a = d × e_x by θ = arccos(d·e_x / ‖d‖); the identity when ‖d‖₁, ‖a‖₁ or |θ|
-    is below 1e-6 (method §9.4), e.g. for an empty first frame.
+    ``shoulders`` are the left and right shoulder joints (0-based). Rodrigues' formula about a = d × e_x by
+    θ = arccos(d·e_x / ‖d‖); the identity when ‖d‖₁, ‖a‖₁ or |θ| is below 1e-6
+    (docs/method.md#ntu-loader-formulas), e.g. for an empty first frame.
     """
-    d = (x[:, 0, RIGHT_SHOULDER, 0] - x[:, 0, LEFT_SHOULDER, 0]).astype(np.float64)
+    left, right = shoulders
+    d = (x[:, 0, right, 0] - x[:, 0, left, 0]).astype(np.float64)
     axis = np.cross(d, np.array([1.0, 0.0, 0.0]))
     if np.abs(d).sum() < 1e-6 or np.abs(axis).sum() < 1e-6:
         return np.eye(3, dtype=np.float32)
@@ -161,7 +138,7 @@ def align_matrix(x: np.ndarray) -> np.ndarray:
 
 def random_rot_matrix(alpha: float, beta: float, gamma: float) -> np.ndarray:
     """The authors' ``random_rot`` matrix R = Rz(γ)·Ry(β)·Rx(α) (float32), each factor the transpose of
-    the usual right-handed rotation (method §9.4); applied as p ← R·p."""
+    the usual right-handed rotation (docs/method.md#ntu-loader-formulas); applied as p ← R·p."""
     (ca, cb, cg), (sa, sb, sg) = np.cos([alpha, beta, gamma]), np.sin([alpha, beta, gamma])
     rx = np.array([[1, 0, 0], [0, ca, sa], [0, -sa, ca]])
     ry = np.array([[cb, 0, -sb], [0, 1, 0], [sb, 0, cb]])
@@ -188,8 +165,9 @@ def rotate(x: np.ndarray, rot: np.ndarray) -> np.ndarray:
 def to_bone(x: np.ndarray, parents: np.ndarray, absolute: int | None = None) -> np.ndarray:
     """Bone stream: joint minus its parent; joint ``absolute`` (if given) keeps its absolute position.
 
-    NTU passes ``absolute=20`` because the authors overwrite bone 21 with joint 21, so the stream carries
-    the torso trajectory (method §4.5 step 7). A joint that is its own parent gets a zero bone.
+    The NTU feeder passes its centre joint (joint 21) as ``absolute`` because the authors overwrite bone 21
+    with joint 21, so the stream carries the torso trajectory (docs/method.md#ntu-loader, step 7). A joint
+    that is its own parent gets a zero bone.
     """
     bone = x - x[:, :, parents]
     if absolute is not None:
@@ -197,7 +175,7 @@ def to_bone(x: np.ndarray, parents: np.ndarray, absolute: int | None = None) -> 
     return bone
 
 
-def centre_on_joint(x: np.ndarray, joint: int = NTU_TORSO) -> np.ndarray:
+def centre_on_joint(x: np.ndarray, joint: int) -> np.ndarray:
     """Joint stream: subtract ``joint`` per frame and person, but keep that joint's absolute coordinates."""
     centred = x - x[:, :, joint : joint + 1]
     centred[:, :, joint] = x[:, :, joint]
@@ -213,19 +191,19 @@ def motion(x: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------------
-# NW-UCLA (method §4.6, §9.5)
+# NW-UCLA (docs/method.md#nw-ucla, docs/method.md#nw-ucla-loader-details)
 
 
-def ucla_centre(x: np.ndarray) -> np.ndarray:
-    """Subtract the frame-0 position of joint 2 (index 1) from every point."""
-    return x - x[:, 0:1, UCLA_CENTRE : UCLA_CENTRE + 1, 0:1]
+def ucla_centre(x: np.ndarray, joint: int) -> np.ndarray:
+    """Subtract the frame-0 position of ``joint`` (the layout's centre, NW-UCLA joint 2) from every point."""
+    return x - x[:, 0:1, joint : joint + 1, 0:1]
 
 
 def view_transform_matrix(ax_deg: float, ay_deg: float, scale: float) -> np.ndarray:
     """Column-form matrix s·Rx(ax)·Ry(ay) of the NW-UCLA view transform (standard right-handed rotations).
 
     The authors multiply row vectors by Ry'·Rx'·S with Rx', Ry' the transposed rotations, which is the same
-    map (method §9.5). Float64, as their feeder computes in float64.
+    map (docs/method.md#nw-ucla-loader-details). Float64, as their feeder computes in float64.
     """
     ax, ay = math.radians(ax_deg), math.radians(ay_deg)
     rx = np.array([[1, 0, 0], [0, math.cos(ax), -math.sin(ax)], [0, math.sin(ax), math.cos(ax)]])

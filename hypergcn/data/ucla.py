@@ -1,36 +1,38 @@
 """NW-UCLA raw data: sample names, the ``all_sqe/<name>.json`` skeleton files, and per-view parsed shards.
 
-The authors' feeder hard-codes its 1,484 sample names, lengths and labels (method §4.6, §7.11). Here every
-fact is derived from the files present instead: the label, subject, episode and view come from the file
-name (``a01_s01_e00_v01``), the length from the ``skeletons`` array, and the split from the view alone
-(train v01 + v02, test v03). A partial download therefore still builds, with the missing counts reported.
+The authors' feeder hard-codes its 1,484 sample names, lengths and labels (docs/method.md#nw-ucla,
+docs/method.md#q11-nw-ucla-code). Here every fact is derived from the files present instead: the label,
+subject, episode and view come from the file name (``a01_s01_e00_v01``), the length from the ``skeletons``
+array, and the split from the view alone (the dataset's split rule in :mod:`hypergcn.datasets`). A partial
+download therefore still builds, with the missing counts reported.
 
 One shard per view (``results/data/ucla/parsed/v0N.h5``) keeps the parse rule shaped like NTU's
 per-setup shards. Shards hold the raw coordinates; centring and normalisation belong to the loader, as in
-the authors' feeder (pipeline-design §4).
+the authors' feeder (docs/data.md#benchmark-file).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from hypergcn.data.shards import ShardWriter
-from hypergcn.datasets import UCLA_TEST_VIEWS, UCLA_TRAIN_VIEWS, ucla_action_codes
+from hypergcn.datasets import action_codes, dataset_info
 
 log = logging.getLogger("hypergcn.data.ucla")
 
-NUM_JOINTS = 20
-UCLA_VIEWS: tuple[str, ...] = UCLA_TRAIN_VIEWS + UCLA_TEST_VIEWS
-# Clips per view in the complete download (method §4.6: train v01 516 + v02 504 = 1,020; test v03 464).
-# Used only to report what is missing; the files themselves decide what is built.
+# The dataset of this raw format (``ucla_json``): its views are the parsing shards.
+NW_UCLA = dataset_info("ucla")
+NUM_JOINTS = NW_UCLA.num_point
+UCLA_VIEWS: tuple[str, ...] = NW_UCLA.shards
+# Clips per view in the complete download (docs/method.md#nw-ucla: train v01 516 + v02 504 = 1,020; test v03
+# 464). Used only to report what is missing; the files themselves decide what is built.
 UCLA_VIEW_CLIPS: dict[str, int] = {"v01": 516, "v02": 504, "v03": 464}
 
 # Strict: lower-case, two digits per field, nothing before or after. Subjects/episodes are not range-checked
@@ -68,6 +70,16 @@ class UclaName:
     episode: int
     view: str
 
+    @property
+    def fields(self) -> dict[str, int]:
+        """The integer fields a split rule or the validation grouping reads (``view``: the camera number)."""
+        return {
+            "label": self.label,
+            "subject": self.subject,
+            "episode": self.episode,
+            "view": int(self.view[1:]),
+        }
+
 
 def parse_name(name: str) -> UclaName:
     """Split ``aAA_sSS_eEE_vVV`` into its fields; anything else raises a ValueError naming the name.
@@ -78,7 +90,7 @@ def parse_name(name: str) -> UclaName:
     match = _NAME_RE.fullmatch(name)
     if match is None:
         raise ValueError(f"NW-UCLA name {name!r} does not match 'aNN_sNN_eNN_vNN' (e.g. 'a01_s01_e00_v01')")
-    codes = ucla_action_codes()
+    codes = action_codes(NW_UCLA.name)
     action = f"a{match['action']}"
     if action not in codes:
         raise ValueError(
@@ -88,12 +100,6 @@ def parse_name(name: str) -> UclaName:
     if view not in UCLA_VIEWS:
         raise ValueError(f"NW-UCLA name {name!r}: unknown view {view!r}; the views are {list(UCLA_VIEWS)}")
     return UclaName(action, codes[action], int(match["subject"]), int(match["episode"]), view)
-
-
-def ucla_split(name: str | UclaName) -> str:
-    """``"train"`` for views v01/v02, ``"test"`` for v03: the cross-view protocol, derived from the view only."""
-    view = (parse_name(name) if isinstance(name, str) else name).view
-    return "train" if view in UCLA_TRAIN_VIEWS else "test"
 
 
 def _is_number(value: object) -> bool:
@@ -176,13 +182,13 @@ def _view_of_unparsable(stem: str) -> str:
     return tokens.pop() if len(tokens) == 1 else UCLA_VIEWS[0]
 
 
-def _json_files(folders: Sequence[Path]) -> list[Path]:
+def _json_files(folders: Sequence[Path], dataset: str) -> list[Path]:
     files: list[Path] = []
     for folder in folders:
         if not folder.is_dir():
             raise FileNotFoundError(
-                f"datasets.ucla.raw_dir: {str(folder)!r} is not a folder; set it to the NW-UCLA 'all_sqe' "
-                f"folder ({sum(UCLA_VIEW_CLIPS.values()):,} <name>.json files such as a01_s01_e00_v01.json)"
+                f"datasets.{dataset}.raw_dir: {str(folder)!r} is not a folder; set it to "
+                f"{dataset_info(dataset).raw_content}"
             )
         hidden = 0
         for path in folder.glob("*.json"):
@@ -195,34 +201,8 @@ def _json_files(folders: Sequence[Path]) -> list[Path]:
     return sorted(files, key=lambda p: (p.stem, str(p)))
 
 
-def parse_view_shard(
-    raw_dir: str | Path | Sequence[str | Path],
-    view: str,
-    out_path: str | Path,
-    on_bad_file: str = "error",
-    *,
-    strict: bool = False,
-) -> None:
-    """Parse every ``<name>.json`` of one view into a sample shard (format: ``hypergcn.data.shards``).
-
-    Clips are sorted by name so a shard is byte-for-byte independent of directory order. Bad files (a name
-    that does not parse, or content that fails ``read_skeleton_json``) either fail the shard, listing every
-    one of them (``on_bad_file='error'``), or are skipped and recorded in the shard's ``skipped`` attribute
-    (``'skip'``). ``strict`` requires the view's complete download (UCLA_VIEW_CLIPS); otherwise a partial
-    view is built with a warning that gives the counts.
-    """
-    if view not in UCLA_VIEWS:
-        raise ValueError(f"unknown NW-UCLA view {view!r}; expected one of {list(UCLA_VIEWS)}")
-    if on_bad_file not in ("error", "skip"):
-        raise ValueError(f"on_bad_file must be 'error' or 'skip', not {on_bad_file!r}")
-    folders = [Path(raw_dir)] if isinstance(raw_dir, str | Path) else [Path(p) for p in raw_dir]
-    files = _json_files(folders)
-    if not files:
-        raise FileNotFoundError(
-            f"datasets.ucla.raw_dir: no .json files in {', '.join(map(str, folders))}; expected the NW-UCLA "
-            f"'all_sqe' folder ({sum(UCLA_VIEW_CLIPS.values()):,} files such as a01_s01_e00_v01.json)"
-        )
-
+def _select_view(files: list[Path], view: str) -> tuple[list[tuple[str, Path]], list[dict]]:
+    """The clips of one view by name, and the bad names this view reports (unparsable, duplicate)."""
     bad: list[dict] = []
     selected: list[tuple[str, Path]] = []
     seen: dict[str, Path] = {}
@@ -240,12 +220,49 @@ def parse_view_shard(
             continue
         seen[path.stem] = path
         selected.append((path.stem, path))
+    return selected, bad
 
+
+def parse_view_shard(
+    raw_dir: str | Path | Sequence[str | Path],
+    view: str,
+    out_path: str | Path,
+    on_bad_file: str = "error",
+    *,
+    strict: bool = False,
+    dataset: str = NW_UCLA.name,
+) -> None:
+    """Parse every ``<name>.json`` of one view into a sample shard (format: ``hypergcn.data.shards``).
+
+    Clips are sorted by name so a shard is byte-for-byte independent of directory order. Bad files (a name
+    that does not parse, or content that fails ``read_skeleton_json``) either fail the shard, listing every
+    one of them (``on_bad_file='error'``), or are skipped and recorded in the shard's ``skipped`` attribute
+    (``'skip'``). ``strict`` requires the view's complete download (UCLA_VIEW_CLIPS); otherwise a partial
+    view is built with a warning that gives the counts.
+    """
+    if view not in UCLA_VIEWS:
+        raise ValueError(f"unknown NW-UCLA view {view!r}; expected one of {list(UCLA_VIEWS)}")
+    if on_bad_file not in ("error", "skip"):
+        raise ValueError(f"on_bad_file must be 'error' or 'skip', not {on_bad_file!r}")
+    folders = [Path(raw_dir)] if isinstance(raw_dir, str | Path) else [Path(p) for p in raw_dir]
+    files = _json_files(folders, dataset)
+    if not files:
+        raise FileNotFoundError(
+            f"datasets.{dataset}.raw_dir: no .json files in {', '.join(map(str, folders))}; expected "
+            f"{dataset_info(dataset).raw_content}"
+        )
+    selected, bad = _select_view(files, view)
+    layout = dataset_info(dataset).layout
     # Clips stream into the shard writer (bounded memory); the shard appears under its final name only if
     # the block ends without an error, so an 'error'-mode failure leaves nothing behind.
     lengths: list[int] = []
     with ShardWriter(
-        out_path, dataset="ucla", layout="ucla", shard=view, num_point=NUM_JOINTS, num_person=1
+        out_path,
+        dataset=dataset,
+        layout=layout.name,
+        shard=view,
+        num_point=layout.num_joints,
+        num_person=layout.persons,
     ) as writer:
         for stem, path in selected:
             try:
@@ -259,14 +276,14 @@ def parse_view_shard(
         if bad and on_bad_file == "error":
             listing = "\n".join(f"  {entry['file']}: {entry['reason']}" for entry in bad)
             raise UclaDataError(
-                f"NW-UCLA view {view}: {len(bad)} bad file(s) (set datasets.ucla.on_bad_file: skip to skip "
+                f"NW-UCLA view {view}: {len(bad)} bad file(s) (set datasets.{dataset}.on_bad_file: skip to skip "
                 f"and list them instead):\n{listing}",
                 bad,
             )
         for entry in bad:
             log.warning("skipped %s: %s", entry["file"], entry["reason"])
         writer.skipped = bad
-        _report_counts(view, present=len(selected), written=len(lengths), strict=strict)
+        _report_counts(view, present=len(selected), written=len(lengths), strict=strict, dataset=dataset)
         log.info(
             "NW-UCLA view %s: %d clips written (%d frames, length %s), %d bad file(s) skipped",
             view,
@@ -277,7 +294,7 @@ def parse_view_shard(
         )
 
 
-def _report_counts(view: str, present: int, written: int, strict: bool) -> None:
+def _report_counts(view: str, present: int, written: int, strict: bool, dataset: str) -> None:
     """Warn (or, with ``strict``, fail) when a view holds fewer clips than the complete download."""
     expected = UCLA_VIEW_CLIPS[view]
     if written < expected:
@@ -287,84 +304,10 @@ def _report_counts(view: str, present: int, written: int, strict: bool) -> None:
         )
         if strict and present < expected:
             raise FileNotFoundError(
-                f"{message}; datasets.ucla.strict is true (set it to false to build anyway)"
+                f"{message}; datasets.{dataset}.strict is true (set it to false to build anyway)"
             )
         log.warning("%s", message)
     elif written > expected:
         log.warning(
             "NW-UCLA view %s: %d clips, more than the complete download's %d", view, written, expected
         )
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Synthetic NW-UCLA, in the real file format (tests and a demonstration of the format).
-
-
-# Kinect v1 rest pose in metres (x right, y up), joints in NW-UCLA order: hip centre, spine, shoulder centre,
-# head, left shoulder/elbow/wrist/hand, right shoulder/elbow/wrist/hand, left hip/knee/ankle/foot, right ...
-def _limb(side: int, points: tuple[tuple[float, float, float], ...]) -> list[list[float]]:
-    return [[side * x, y, z] for x, y, z in points]
-
-
-_ARM = ((0.18, 0.45, 0.0), (0.22, 0.2, 0.0), (0.24, 0.0, 0.0), (0.25, -0.07, 0.0))
-_LEG = ((0.1, -0.05, 0.0), (0.1, -0.5, 0.0), (0.1, -0.9, 0.0), (0.1, -0.95, 0.08))
-_REST_POSE = np.array(
-    [[0, 0, 0], [0, 0.25, 0], [0, 0.5, 0], [0, 0.7, 0]]
-    + _limb(-1, _ARM)
-    + _limb(1, _ARM)
-    + _limb(-1, _LEG)
-    + _limb(1, _LEG),
-    dtype=np.float64,
-)
-# Per action label: which joints move (0-based), along which axis, and how many cycles per clip.
-_GROUPS = {
-    "left_arm": [5, 6, 7],
-    "right_arm": [9, 10, 11],
-    "arms": [5, 6, 7, 9, 10, 11],
-    "legs": [13, 14, 15, 17, 18, 19],
-}
-_MOTIONS = [
-    ("right_arm", 1, 1.0), ("arms", 1, 1.0), ("left_arm", 0, 1.0), ("legs", 2, 2.0), ("arms", 2, 0.5),
-    ("legs", 1, 0.5), ("right_arm", 0, 2.0), ("left_arm", 2, 2.0), ("right_arm", 2, 1.5), ("legs", 0, 1.0),
-]  # fmt: skip
-
-
-def make_synthetic_ucla(
-    out_dir: str | Path,
-    seed: int = 0,
-    subjects: Iterable[int] = (1, 2),
-    episodes: Iterable[int] = (0,),
-    views: Iterable[str] = UCLA_VIEWS,
-    frames: tuple[int, int] = (12, 40),
-    one_frame: Iterable[str] = (),
-) -> list[Path]:
-    """Write ``<name>.json`` files ({"skeletons": T x 20 x 3}) for every action x subject x episode x view.
-
-    Each action moves its own joint group along its own axis at its own rate, and each view rotates the
-    body about the vertical axis, so a small model can learn the classes across views. ``one_frame`` names
-    clips forced to a single frame (the real test set has one). Returns the written paths, sorted.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    forced = set(one_frame)
-    written = []
-    for code, label in sorted(ucla_action_codes().items()):
-        group, axis, cycles = _MOTIONS[label]
-        for subject in subjects:
-            scale = 0.9 + 0.02 * (subject % 10)
-            for episode in episodes:
-                for view in views:
-                    name = f"{code}_s{subject:02d}_e{episode:02d}_{view}"
-                    length = 1 if name in forced else int(rng.integers(frames[0], frames[1] + 1))
-                    phase = 2 * math.pi * cycles * np.arange(length) / max(length, 2)
-                    pose = np.repeat(_REST_POSE[None] * scale, length, axis=0)
-                    pose[:, _GROUPS[group], axis] += 0.3 * np.sin(phase)[:, None]
-                    angle = math.radians(30.0 * (UCLA_VIEWS.index(view) - 1) + rng.uniform(-5, 5))
-                    c, s = math.cos(angle), math.sin(angle)
-                    pose = pose @ np.array([[c, 0, -s], [0, 1, 0], [s, 0, c]]).T + [0.0, 0.0, 3.0]
-                    pose += rng.normal(0, 0.01, pose.shape)
-                    path = out / f"{name}.json"
-                    path.write_text(json.dumps({"skeletons": np.round(pose, 5).tolist()}))
-                    written.append(path)
-    return sorted(written)

@@ -1,4 +1,4 @@
-"""``hypergcn ensemble``: fuse 2-4 modality score files into one, as the authors' ``ensemble.py`` (method §5).
+"""``hypergcn ensemble``: fuse 2-4 modality score files into one, as the authors' ``ensemble.py`` (docs/method.md#ensemble).
 
 The fused score is the weighted sum of the raw logits (no softmax), r = sum_s w_s * logits_s, and top-1 is
 its argmax. Unlike the authors' script, samples are matched by **name**, not by position: every file must

@@ -6,8 +6,7 @@ empty where a combination was not run. Authors' released checkpoints evaluated t
 get their own columns, suffixed `` (authors' weights)``, so they never mix with our numbers. Columns whose
 model was selected on the test set are suffixed `` [test-selected]``.
 
-The plots (training curves, confusion matrices) need matplotlib, an optional extra: the workflow asks for
-them only when matplotlib is importable, and the functions here import it lazily.
+The report's figures and tables are drawn by ``hypergcn figure`` (:mod:`hypergcn.evaluation.figures`).
 """
 
 from __future__ import annotations
@@ -81,139 +80,6 @@ def write_summary(
     for line in lines:
         log.info("%s", line)
     return lines
-
-
-# --------------------------------------------------------------------------------------------------
-# Report plots and tables (matplotlib imported lazily)
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def read_metrics_csv(path: Path) -> list[dict[str, float | str]]:
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    parsed: list[dict[str, float | str]] = []
-    for row in rows:
-        parsed.append(
-            {k: (float(v) if v not in ("", None) and k != "selected" else v) for k, v in row.items()}
-        )
-    return parsed
-
-
-def plot_training_curves(
-    metrics_csvs: Sequence[Path], labels: Sequence[str], out: Path, title: str = ""
-) -> None:
-    """Loss, top-1 and learning rate per epoch for several streams of one dataset/benchmark/size."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    for path, label in zip(metrics_csvs, labels, strict=True):
-        rows = read_metrics_csv(Path(path))
-        epochs = [r["epoch"] for r in rows]
-        (line,) = axes[0].plot(epochs, [r["train_loss"] for r in rows], marker=".", label=label)
-        axes[1].plot(
-            epochs,
-            [r["train_top1"] for r in rows],
-            marker=".",
-            color=line.get_color(),
-            label=f"{label} train",
-        )
-        for split, style in (("val", "--"), ("test", ":")):
-            values = [r.get(f"{split}_top1") for r in rows]
-            if any(isinstance(v, float) for v in values):
-                axes[1].plot(epochs, values, style, color=line.get_color(), label=f"{label} {split}")
-        axes[2].plot(epochs, [r["lr"] for r in rows], color=line.get_color(), label=label)
-    for ax, name in zip(axes, ("training loss (CE + divergence)", "top-1 (%)", "learning rate"), strict=True):
-        ax.set_xlabel("epoch")
-        ax.set_title(name)
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    axes[1].legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format=out.suffix.lstrip(".") or "png", dpi=110)
-    plt.close(fig)
-
-
-def plot_confusion(metrics_json: Path, out: Path, class_names: Sequence[str] | None = None) -> None:
-    """Row-normalised confusion matrix (recall per true class) of one metrics.json."""
-    import numpy as np
-
-    plt = _pyplot()
-    metrics = json.loads(Path(metrics_json).read_text())
-    confusion = np.asarray(metrics["confusion"], dtype=float)
-    totals = confusion.sum(axis=1, keepdims=True)
-    normalised = np.divide(confusion, totals, out=np.zeros_like(confusion), where=totals > 0)
-    k = len(confusion)
-    size = min(max(4.0, 0.28 * k + 2.5), 24.0)
-    fig, ax = plt.subplots(figsize=(size, size * 0.9))
-    image = ax.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    what = metrics.get("streams") or metrics.get("modality")
-    ax.set_title(
-        f"{metrics.get('dataset')}/{metrics.get('benchmark')}/{metrics.get('size')} {what}: "
-        f"top-1 {metrics['top1']:.2f}% (n={metrics['n']})"
-    )
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    if k <= 30:
-        ticks = list(range(k))
-        tick_labels = [f"{i}" if not class_names else f"{i} {class_names[i][:18]}" for i in ticks]
-        ax.set_xticks(ticks, [str(i) for i in ticks], fontsize=7)
-        ax.set_yticks(ticks, tick_labels, fontsize=7)
-        for i in range(k):
-            for j in range(k):
-                if confusion[i, j]:
-                    colour = "white" if normalised[i, j] > 0.5 else "black"
-                    ax.text(j, i, int(confusion[i, j]), ha="center", va="center", fontsize=6, color=colour)
-    fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format=out.suffix.lstrip(".") or "png", dpi=110)
-    plt.close(fig)
-
-
-def flatten_json(obj: Any, prefix: str = "", max_list: int = 40) -> list[tuple[str, str]]:
-    """(key path, value) rows of a JSON document, for a two-column report table; long lists are summarised."""
-    rows: list[tuple[str, str]] = []
-    if isinstance(obj, float):
-        return [(prefix, f"{obj:.6g}")]
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            rows.extend(flatten_json(value, f"{prefix}.{key}" if prefix else str(key), max_list))
-    elif isinstance(obj, list):
-        if all(not isinstance(v, (dict, list)) for v in obj) and len(obj) <= max_list:
-            rows.append((prefix, ", ".join(_scalar(v) for v in obj)))
-        elif all(not isinstance(v, (dict, list)) for v in obj):
-            rows.append((prefix, f"{len(obj)} values: " + ", ".join(_scalar(v) for v in obj[:10]) + ", ..."))
-        else:
-            for i, value in enumerate(obj[:max_list]):
-                rows.extend(flatten_json(value, f"{prefix}[{i}]", max_list))
-            if len(obj) > max_list:
-                rows.append((prefix, f"... {len(obj) - max_list} more entries"))
-    else:
-        rows.append((prefix, str(obj)))
-    return rows
-
-
-def _scalar(value: Any) -> str:
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
-
-
-def statistics_table(statistics_json: Path, out: Path) -> None:
-    """The data stage's statistics.json as a two-column CSV (``key``, ``value``) for the report."""
-    data = json.loads(Path(statistics_json).read_text())
-    with atomic_path(out) as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["key", "value"])
-        writer.writerows(flatten_json(data))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The authors' per-epoch learning-rate schedule (method §3): linear warm-up, then step decay.
+"""The authors' per-epoch learning-rate schedule (docs/method.md#recipe): linear warm-up, then step decay.
 
 The LR is set once at the start of every epoch and never changes within it, exactly as the authors'
 ``adjust_learning_rate``. A tiny scheduler object (instead of a ``torch.optim.lr_scheduler`` lambda) keeps

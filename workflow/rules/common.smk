@@ -1,14 +1,23 @@
-# Config validation, wildcard constraints and target functions shared by every rule file.
+# Config validation, resolved switches, wildcard constraints and the lists of what to build.
+# Every vocabulary (datasets, benchmarks, sizes, modalities, stream sets, shards) comes from the package.
+import importlib.util
 from pathlib import Path
 
+import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 import hypergcn
-import yaml
-
-from hypergcn.config import config_errors, resolve_deviations, resolve_recipe
-from hypergcn.datasets import DATASETS, MODALITIES, NTU_SETUPS, STREAM_SETS
+from hypergcn.config import config_errors, resolve_deviations
+from hypergcn.datasets import (
+    BENCHMARKS,
+    DATASETS,
+    MODALITIES,
+    SHARD_PATTERN,
+    SIZES,
+    STREAM_SETS,
+    dataset_info,
+)
 
 
 def _validate_config():
@@ -23,14 +32,24 @@ def _validate_config():
 _validate_config()
 
 DEVIATIONS = resolve_deviations(config)
+# The held-out validation split carved from the training groups (0 = none).
+VALIDATION = {
+    "fraction": float((config.get("validation") or {}).get("fraction", 0.0)),
+    "seed": int((config.get("validation") or {}).get("seed", 1)),
+}
 PACKAGE_VERSION = hypergcn.__version__
+
+
+def experiment(dataset):
+    """The experiments block of a dataset (benchmarks, sizes, modalities, ensembles)."""
+    return (config.get("experiments") or {}).get(dataset) or {}
 
 
 def _check_experiments():
     """Benchmarks must exist for their dataset; say which key is wrong before any job runs."""
-    for dataset, experiment in (config.get("experiments") or {}).items():
-        valid = DATASETS[dataset].benchmarks
-        for benchmark in experiment.get("benchmarks", []):
+    for dataset in config["run"]:
+        valid = dataset_info(dataset).benchmarks
+        for benchmark in experiment(dataset).get("benchmarks", []):
             if benchmark not in valid:
                 raise WorkflowError(
                     f"config key experiments.{dataset}.benchmarks: {benchmark!r} is not a "
@@ -43,16 +62,11 @@ _check_experiments()
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
-    benchmark="xsub|xview|xset",
-    size="base|large",
+    benchmark="|".join(BENCHMARKS),
+    size="|".join(SIZES),
     modality="|".join(MODALITIES),
     streams="|".join(STREAM_SETS),
-    shard=r"S0[0-3]\d|v0[1-3]",
-
-
-def experiment(dataset):
-    """The experiments block of a dataset (benchmarks, sizes, modalities, ensembles)."""
-    return (config.get("experiments") or {}).get(dataset) or {}
+    shard=SHARD_PATTERN,
 
 
 def experiment_runs(datasets=None):
@@ -65,29 +79,55 @@ def experiment_runs(datasets=None):
                     yield dataset, benchmark, size, modality
 
 
+def experiment_ensembles():
+    """(dataset, benchmark, size, streams) for every configured ensemble whose streams are all trained."""
+    for dataset in config["run"]:
+        exp = experiment(dataset)
+        modalities = set(exp.get("modalities", []))
+        for benchmark in exp.get("benchmarks", []):
+            for size in exp.get("sizes", []):
+                for streams in exp.get("ensembles", []):
+                    if set(STREAM_SETS[streams]) <= modalities:
+                        yield dataset, benchmark, size, streams
+
+
+def pretrained_runs():
+    """(dataset, benchmark, size, modality) of the `pretrained:` entries of `run` datasets."""
+    for key in sorted(config.get("pretrained") or {}):
+        dataset, benchmark, size, modality = key.split("/")
+        if dataset in config["run"]:
+            yield dataset, benchmark, size, modality
+
+
 def shards(dataset):
-    """Parsing shards: NTU setups, demo setups from the config, NW-UCLA views."""
-    if dataset == "demo":
+    """Parsing shards: the declared NTU setups or NW-UCLA views; a generated dataset's from its config."""
+    info = dataset_info(dataset)
+    if info.generated:
         return list(config["demo"]["setups"])
-    if dataset == "ucla":
-        return ["v01", "v02", "v03"]
-    return list(NTU_SETUPS[dataset])
+    return list(info.shards)
 
 
-def recipe_for(wildcards):
-    """The resolved training recipe of one run (authors' recipe + matching overrides)."""
-    return resolve_recipe(
-        config,
-        wildcards.dataset,
-        wildcards.benchmark,
-        wildcards.size,
-        wildcards.modality,
-    )
+# Plots need matplotlib, an optional extra (`pip install -e .[plots]`); without it the table is still built.
+HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+
+
+def report_targets():
+    """Plots and tables for `snakemake --report`: curves, confusion matrices, dataset statistics."""
+    targets = [f"results/report/statistics/{d}.csv" for d in config["run"]]
+    if not HAVE_MATPLOTLIB:
+        return targets
+    columns = sorted({(d, b, s) for d, b, s, _ in experiment_runs()})
+    targets += [f"results/report/curves/{d}/{b}/{s}.png" for d, b, s in columns]
+    sources = [("eval", run) for run in experiment_runs()]
+    sources += [("ensemble", run) for run in experiment_ensembles()]
+    sources += [("pretrained", run) for run in pretrained_runs()]
+    targets += [
+        f"results/report/confusion/{kind}/{d}/{b}/{s}/{name}.png"
+        for kind, (d, b, s, name) in sources
+    ]
+    return targets
 
 
 def all_targets():
-    """What `snakemake` with no target builds: the summary table and the report's plots and tables.
-
-    report_targets() lives in results_common.smk (included later, before rule all calls this).
-    """
+    """What `snakemake` with no target builds: the summary table and the report's plots and tables."""
     return ["results/summary.csv", *report_targets()]

@@ -1,8 +1,5 @@
-# Data stages (pipeline-design §3): synthetic demo, parsing, denoising, benchmark files, statistics.
+# Data stages (docs/architecture.md#the-dag): synthetic demo, parsing, denoising, benchmark files, statistics.
 # Every rule calls the `hypergcn` command (hypergcn/data/*); the rules only wire files and config.
-
-
-include: "data_common.smk"
 
 
 rule make_demo_skeletons:
@@ -16,14 +13,14 @@ rule make_demo_skeletons:
     params:
         seed=config["demo"]["seed"],
         num_class=config["demo"]["num_class"],
-        setups=" ".join(config["demo"]["setups"]),
-        subjects=" ".join(str(s) for s in config["demo"]["subjects"]),
+        setups=config["demo"]["setups"],
+        subjects=config["demo"]["subjects"],
         repetitions=config["demo"]["repetitions"],
-        cameras=" ".join(str(c) for c in config["demo"]["cameras"]),
+        cameras=config["demo"]["cameras"],
     shell:
         "hypergcn demo --output {output:q} --seed {params.seed} --num-class {params.num_class}"
-        " --setups {params.setups} --subjects {params.subjects} --repetitions {params.repetitions}"
-        " --cameras {params.cameras} > {log} 2>&1"
+        " --setups {params.setups:q} --subjects {params.subjects:q} --repetitions {params.repetitions}"
+        " --cameras {params.cameras:q} > {log:q} 2>&1"
 
 
 rule parse_skeletons:
@@ -42,7 +39,7 @@ rule parse_skeletons:
         version=PACKAGE_VERSION,
     shell:
         "hypergcn parse --dataset {wildcards.dataset} --shard {wildcards.shard} --raw-dir {input.raw:q}"
-        " --on-bad-file {params.on_bad_file} --output {output:q} > {log} 2>&1"
+        " --on-bad-file {params.on_bad_file} --output {output:q} > {log:q} 2>&1"
 
 
 rule denoise_skeletons:
@@ -55,13 +52,13 @@ rule denoise_skeletons:
     benchmark:
         "results/benchmarks/denoise_skeletons/{dataset}/{shard}.tsv"
     wildcard_constraints:
-        dataset="demo|ntu60|ntu120",
+        dataset="|".join(name for name, info in DATASETS.items() if info.denoised),
     conda:
         "../../envs/data.yaml"
     params:
         version=PACKAGE_VERSION,
     shell:
-        "hypergcn denoise --input {input:q} --output {output:q} > {log} 2>&1"
+        "hypergcn denoise --input {input:q} --output {output:q} > {log:q} 2>&1"
 
 
 rule build_benchmark:
@@ -76,12 +73,18 @@ rule build_benchmark:
     conda:
         "../../envs/data.yaml"
     params:
-        options=build_options,
+        max_frames=max_frames,
+        second_actor=DEVIATIONS["second_actor"],
+        num_class=num_class,
+        val_fraction=VALIDATION["fraction"],
+        val_seed=VALIDATION["seed"],
         provenance=build_provenance,
     shell:
         "hypergcn build --dataset {wildcards.dataset} --benchmark {wildcards.benchmark}"
-        " --shards {input:q} --output {output:q} {params.options}"
-        " --provenance {params.provenance:q} > {log} 2>&1"
+        " --shards {input:q} --output {output:q} --max-frames {params.max_frames}"
+        " --second-actor {params.second_actor} --num-class {params.num_class}"
+        " --val-fraction {params.val_fraction} --val-seed {params.val_seed}"
+        " --provenance {params.provenance:q} > {log:q} 2>&1"
 
 
 rule dataset_statistics:
@@ -99,7 +102,7 @@ rule dataset_statistics:
     conda:
         "../../envs/data.yaml"
     params:
-        num_class=stats_num_class,
+        num_class=num_class,
     shell:
         "hypergcn stats --dataset {wildcards.dataset} --shards {input:q}"
-        " --num-class {params.num_class} --output {output:q} > {log} 2>&1"
+        " --num-class {params.num_class} --output {output:q} > {log:q} 2>&1"

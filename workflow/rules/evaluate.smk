@@ -1,6 +1,8 @@
-# Evaluation of trained and released models, and the fusion of stream scores.
+# Evaluation of trained models and of the authors' released weights, and the fusion of stream scores.
 
 
+# The configured model selection (deviations.model_selection) picks one of the weights model.pt keeps
+# (last, best validation, best test epoch): changing it re-evaluates and never retrains.
 rule evaluate_model:
     input:
         model="results/train/{dataset}/{benchmark}/{size}/{modality}/model.pt",
@@ -19,18 +21,19 @@ rule evaluate_model:
     resources:
         gpu=GPU_PER_JOB,
     params:
-        val=val_scores_arg,
+        selection=DEVIATIONS["model_selection"],
+        val=val_scores_option,
+        device=device,
     shell:
-        LAUNCH
-        + "python -m hypergcn evaluate --model {input.model} --data {input.data}"
-        " --modality {wildcards.modality} --scores {output.scores} --metrics {output.metrics}"
-        " {params.val} --device $device --threads {threads} > {log} 2>&1"
+        "hypergcn evaluate --model {input.model:q} --selection {params.selection} --data {input.data:q}"
+        " --modality {wildcards.modality} --scores {output.scores:q} --metrics {output.metrics:q}"
+        " {params.val:q} --device {params.device} --threads {threads} > {log:q} 2>&1"
 
 
-# The authors' released checkpoints (config `pretrained:`), evaluated beside, never over, our own models.
+# The authors' released weights (config `pretrained:`), evaluated beside, never over, our own models.
 rule evaluate_pretrained:
     input:
-        checkpoint=pretrained_checkpoint,
+        weights=pretrained_weights,
         data="results/data/{dataset}/{benchmark}.h5",
     output:
         scores="results/pretrained/{dataset}/{benchmark}/{size}/{modality}/scores.npz",
@@ -45,12 +48,13 @@ rule evaluate_pretrained:
     resources:
         gpu=GPU_PER_JOB,
     params:
-        options=pretrained_options,
+        run=run_description,
+        sha256=sha256_option,
+        device=device,
     shell:
-        LAUNCH
-        + "python -m hypergcn evaluate --pretrained {input.checkpoint} --data {input.data}"
-        " --modality {wildcards.modality} {params.options} --scores {output.scores}"
-        " --metrics {output.metrics} --device $device --threads {threads} > {log} 2>&1"
+        "hypergcn evaluate --pretrained {input.weights:q} {params.sha256:q} --run {params.run:q}"
+        " --data {input.data:q} --modality {wildcards.modality} --scores {output.scores:q}"
+        " --metrics {output.metrics:q} --device {params.device} --threads {threads} > {log:q} 2>&1"
 
 
 rule ensemble_streams:
@@ -66,9 +70,10 @@ rule ensemble_streams:
     conda:
         "../../envs/report.yaml"
     params:
-        options=ensemble_options,
+        weights=fusion_weights,
+        search=search_option,
     shell:
-        "python -m hypergcn ensemble --streams {wildcards.streams} --scores {input.scores}"
-        " {params.options} --metrics {output.metrics} --out-scores {output.scores}"
-        " --dataset {wildcards.dataset} --benchmark {wildcards.benchmark} --size {wildcards.size}"
-        " > {log} 2>&1"
+        "hypergcn ensemble --streams {wildcards.streams} --scores {input.scores:q}"
+        " --weights {params.weights} {params.search:q} --metrics {output.metrics:q}"
+        " --out-scores {output.scores:q} --dataset {wildcards.dataset}"
+        " --benchmark {wildcards.benchmark} --size {wildcards.size} > {log:q} 2>&1"

@@ -22,8 +22,8 @@ rule summarize_results:
     conda:
         "../../envs/report.yaml"
     shell:
-        "python -m hypergcn summarize --eval {input.eval} --ensemble {input.ensemble}"
-        " --pretrained {input.pretrained} --out {output} > {log} 2>&1"
+        "hypergcn summarize --eval {input.eval:q} --ensemble {input.ensemble:q}"
+        " --pretrained {input.pretrained:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule plot_training_curves:
@@ -42,8 +42,9 @@ rule plot_training_curves:
     localrule: True
     conda:
         "../../envs/report.yaml"
-    script:
-        "../scripts/plot_training_curves.py"
+    shell:
+        "hypergcn figure curves --metrics {input:q} --out {output:q}"
+        " --title {wildcards.dataset}/{wildcards.benchmark}/{wildcards.size} > {log:q} 2>&1"
 
 
 rule plot_confusion:
@@ -65,8 +66,9 @@ rule plot_confusion:
     localrule: True
     conda:
         "../../envs/report.yaml"
-    script:
-        "../scripts/plot_confusion.py"
+    shell:
+        "hypergcn figure confusion --metrics {input:q} --dataset {wildcards.dataset}"
+        " --out {output:q} > {log:q} 2>&1"
 
 
 rule tabulate_statistics:
@@ -84,5 +86,5 @@ rule tabulate_statistics:
     localrule: True
     conda:
         "../../envs/report.yaml"
-    script:
-        "../scripts/tabulate_statistics.py"
+    shell:
+        "hypergcn figure statistics --statistics {input:q} --out {output:q} > {log:q} 2>&1"

@@ -1,13 +1,11 @@
 # Training: one job per (dataset, benchmark, size, modality), resumable from undeclared checkpoints.
 
 
-include: "results_common.smk"
-
-
 # Resume: checkpoints go to the undeclared checkpoints/ folder every epoch; a rerun of a killed job
-# (--rerun-incomplete, in the default profile) continues from the newest readable one. If the config
-# changed since, the job refuses and lists the changes; start over with `HYPERGCN_RESTART=1 snakemake ...`
-# (or delete the folder). Edits to the hypergcn package do not rerun training: use `-R train_model`.
+# (--rerun-incomplete, in the default profile) continues from the newest readable one. If the run
+# description changed since, the job refuses and lists the changes; start over with
+# `HYPERGCN_RESTART=1 snakemake ...` (or delete the folder). Edits to the hypergcn package do not rerun
+# training: use `-R train_model`.
 rule train_model:
     input:
         data="results/data/{dataset}/{benchmark}.h5",
@@ -30,10 +28,9 @@ rule train_model:
     resources:
         gpu=GPU_PER_JOB,
     params:
-        recipe=recipe_json,
-        options=train_options,
+        run=run_description,
+        launcher=launcher,
+        device=device,
     shell:
-        LAUNCH
-        + "$launch train --data {input.data} --modality {wildcards.modality} --size {wildcards.size}"
-        " --recipe '{params.recipe}' {params.options} --model {output.model} --metrics {output.metrics}"
-        " --device $device --threads {threads} > {log} 2>&1"
+        "{params.launcher} train --run {params.run:q} --data {input.data:q} --model {output.model:q}"
+        " --metrics {output.metrics:q} --device {params.device} --threads {threads} > {log:q} 2>&1"

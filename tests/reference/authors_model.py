@@ -1,5 +1,5 @@
-"""A literal, unoptimised Hyper-GCN written step by step from method §1 and §9: the parity oracle and the
-"authors' implementation" speed baseline.
+"""A literal, unoptimised Hyper-GCN written step by step from docs/method.md#architecture and
+docs/method.md#parity-details: the parity oracle and the "authors' implementation" speed baseline.
 
 The authors' code is not available here, so this file re-creates their *computational structure* as the spec
 describes it, deliberately without the shortcuts of ``hypergcn.models``:
@@ -14,8 +14,10 @@ describes it, deliberately without the shortcuts of ``hypergcn.models``:
   temporal and residual convs use ``padding_mode='replicate'``;
 - ``forward`` returns ``(logits, [hyper_joint of l1..l9])`` and the divergence loss is computed from that list.
 
-Module and parameter names follow method §9.6, so ``state_dict()`` has the key names of the released weights.
-Only the device handling differs from the authors' (they call ``PA.cuda(...)``, which fails on CPU, §7.2).
+Module and parameter names follow docs/method.md#released-weights, so ``state_dict()`` has the key names of
+the released weights. Only the device handling differs from the authors' (they call ``PA.cuda(...)``, which
+fails on CPU, docs/method.md#q2-device-handling). The skeleton graph keeps its own literal copy of the
+authors' bone tables (1-based, as in their graph files), independent of ``hypergcn.layouts``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# ----------------------------------------------------------------------------------------------- graph (§1.5)
+# -------------------------------------------------------------------- graph (docs/method.md#skeleton-graph)
 NTU_INWARD = [
     (1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5), (7, 6), (8, 7), (9, 21), (10, 9), (11, 10), (12, 11),
     (13, 1), (14, 13), (15, 14), (16, 15), (17, 1), (18, 17), (19, 18), (20, 19), (22, 8), (23, 8), (24, 12),
@@ -37,6 +39,7 @@ UCLA_INWARD = [
     (1, 2), (2, 3), (4, 3), (5, 3), (6, 5), (7, 6), (8, 7), (9, 3), (10, 9), (11, 10), (12, 11), (13, 1),
     (14, 13), (15, 14), (16, 15), (17, 1), (18, 17), (19, 18), (20, 19),
 ]  # fmt: skip
+INWARD = {"ntu": NTU_INWARD, "nw-ucla": UCLA_INWARD}  # by hypergcn.layouts name
 
 
 def edge2mat(edges, num_node):
@@ -65,7 +68,7 @@ def virtual_ensemble_graph(num_node, inward_1based, num_virtual, heads=8):
     return np.stack([A] * heads)
 
 
-# ----------------------------------------------------------------------------------------------- inits (§9.1)
+# -------------------------------------------------------------------- inits (docs/method.md#initialisation)
 def conv_init(conv):
     nn.init.kaiming_normal_(conv.weight, mode="fan_out")
     nn.init.constant_(conv.bias, 0)
@@ -86,7 +89,7 @@ def weights_init(m):
         m.bias.data.fill_(0)
 
 
-# ------------------------------------------------------------------------------------------ temporal (§1.6)
+# -------------------------------------------------- temporal (docs/method.md#multi-scale-temporal-convolution)
 class TemporalConv(nn.Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, dilation=1):
         super().__init__()
@@ -149,7 +152,7 @@ class unit_tcn(nn.Module):
         return self.bn(self.conv(x))
 
 
-# ------------------------------------------------------------------------------------------ hypergraph (§1.4)
+# ------------------------------------------------------- hypergraph (docs/method.md#hypergraph-convolution)
 def build_hypergraph(v, k=9):
     """H (N', 8, V', V') from the per-head joint embeddings v (N', 8, V', h); module-level so tests can hook it."""
     dist = torch.cdist(v, v)
@@ -160,7 +163,7 @@ def build_hypergraph(v, k=9):
 
 def hyper_norm(H, W):
     """G = Dv^-1 H diag(W) diag(W) De^-1 H^T with explicit diagonal matrices for W (three matmuls, which is
-    what FlopCounterMode counts for the authors' code, method §2)."""
+    what FlopCounterMode counts for the authors' code, docs/method.md#size-and-cost)."""
     De = H.sum(dim=-2) + 1e-8
     Dv = (H * W.unsqueeze(-2)).abs().sum(dim=-1) + 1e-8
     Wd = torch.diag_embed(W)
@@ -255,7 +258,7 @@ class Model(nn.Module):
         identical_init=True, in_channels=3,
     ):  # fmt: skip
         super().__init__()
-        inward = NTU_INWARD if layout == "ntu" else UCLA_INWARD
+        inward = INWARD[layout]
         A = virtual_ensemble_graph(num_point, inward, hyper_joints)
         self.num_class = num_class
         self.num_point = num_point
@@ -312,7 +315,9 @@ class Model(nn.Module):
 
 
 def divergence_loss(hyper_joints):
-    """Method §1.7, literally: mean over layers of (sum ReLU(cos) - P) / (P (P - 1)). NaN for P = 0, as shipped."""
+    """docs/method.md#divergence-loss, literally: mean over layers of (sum ReLU(cos) - P) / (P (P - 1)).
+
+    NaN for P = 0, as shipped."""
     losses = []
     for p in hyper_joints:
         P = p.shape[0]
@@ -323,12 +328,12 @@ def divergence_loss(hyper_joints):
 
 
 def build_reference(size="base", dataset="ntu120", virtual_joints=3, identical_init=True, num_class=None):
-    """The reference model for one of the datasets of ``hypergcn.datasets`` (NTU layout unless 'ucla')."""
+    """The reference model for a dataset of ``hypergcn.datasets`` (its layout picks the bone table)."""
     from hypergcn.datasets import DATASETS
 
     info = DATASETS[dataset]
     return Model(
         num_class=num_class if num_class is not None else info.num_class, num_point=info.num_point,
-        num_person=info.num_person, layout=info.layout, size=size, hyper_joints=virtual_joints,
+        num_person=info.num_person, layout=info.layout.name, size=size, hyper_joints=virtual_joints,
         identical_init=identical_init,
     )  # fmt: skip

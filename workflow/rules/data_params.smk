@@ -1,11 +1,9 @@
-# Input functions and parameters of the data rules (data.smk): raw folder checks, shard lists, build options.
-# Kept apart from the rules (snakemake --lint); included by data.smk.
+# Inputs and params of the data rules (data.smk): raw folder checks, shard lists, build settings.
 import json
 
 from snakemake.logging import logger
 
 from hypergcn.data.raw import RawDataError, check_raw
-from hypergcn.datasets import dataset_info
 
 DEMO_RAW = "results/raw/demo"
 _RAW_CHECKED = {}
@@ -17,11 +15,10 @@ def dataset_config(dataset):
 
 
 def raw_is_generated(dataset):
-    """The demo's raw files are made by make_demo_skeletons unless raw_dir points elsewhere."""
-    return dataset == "demo" and dataset_config("demo").get("raw_dir") in (
-        None,
-        DEMO_RAW,
-    )
+    """A generated dataset's raw files come from make_demo_skeletons unless raw_dir points elsewhere."""
+    return dataset_info(dataset).generated and dataset_config(dataset).get(
+        "raw_dir"
+    ) in (None, DEMO_RAW)
 
 
 def raw_dirs(dataset):
@@ -35,9 +32,7 @@ def raw_dirs(dataset):
                 dataset,
                 settings.get("raw_dir"),
                 strict=settings.get("strict", False),
-                shards=(
-                    None if dataset_info(dataset).layout == "ucla" else shards(dataset)
-                ),
+                shards=shards(dataset),
             )
         except RawDataError as error:
             raise WorkflowError(str(error))
@@ -69,7 +64,7 @@ def on_bad_file(wildcards):
 
 def dataset_shards(wildcards):
     """What a benchmark and the statistics are made from: denoised NTU shards, parsed NW-UCLA shards."""
-    stage = "parsed" if dataset_info(wildcards.dataset).layout == "ucla" else "denoised"
+    stage = "denoised" if dataset_info(wildcards.dataset).denoised else "parsed"
     return expand(
         "results/data/{dataset}/{stage}/{shard}.h5",
         dataset=wildcards.dataset,
@@ -87,43 +82,29 @@ def benchmark_shards(wildcards):
     return dataset_shards(wildcards)
 
 
-def num_class(dataset):
-    if dataset == "demo":
-        return config["demo"]["num_class"]
-    return dataset_info(dataset).num_class
+def num_class(wildcards):
+    """Classes of a dataset: declared, or from the generator's config for a generated one."""
+    info = dataset_info(wildcards.dataset)
+    return config["demo"]["num_class"] if info.generated else info.num_class
 
 
 def build_settings(wildcards):
     """The config parts that shape one benchmark file (also digested into its attributes)."""
-    validation = config.get("validation") or {}
+    generated = dataset_info(wildcards.dataset).generated
     return {
         "dataset": wildcards.dataset,
         "benchmark": wildcards.benchmark,
         "datasets": dataset_config(wildcards.dataset),
-        "demo": config.get("demo") if wildcards.dataset == "demo" else None,
+        "demo": config.get("demo") if generated else None,
         "second_actor": DEVIATIONS["second_actor"],
-        "validation": {
-            "fraction": validation.get("fraction", 0.0),
-            "seed": validation.get("seed", 1),
-        },
+        "validation": VALIDATION,
         "package_version": PACKAGE_VERSION,
     }
 
 
-def build_options(wildcards):
-    settings = build_settings(wildcards)
-    return (
-        f"--max-frames {settings['datasets'].get('max_frames', 300)}"
-        f" --second-actor {settings['second_actor']}"
-        f" --num-class {num_class(wildcards.dataset)}"
-        f" --val-fraction {settings['validation']['fraction']}"
-        f" --val-seed {settings['validation']['seed']}"
-    )
+def max_frames(wildcards):
+    return dataset_config(wildcards.dataset).get("max_frames", 300)
 
 
 def build_provenance(wildcards):
     return json.dumps(build_settings(wildcards), sort_keys=True, default=str)
-
-
-def stats_num_class(wildcards):
-    return num_class(wildcards.dataset)

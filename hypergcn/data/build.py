@@ -1,26 +1,31 @@
-"""``hypergcn build``: shards -> ``results/data/{dataset}/{benchmark}.h5`` (pipeline-design §4, method §4.4).
+"""``hypergcn build``: shards -> ``results/data/{dataset}/{benchmark}.h5`` (docs/data.md#benchmark-file,
+docs/method.md#benchmark-files).
 
-For the NTU layout (``ntu60``, ``ntu120``, ``demo``), from denoised shards, per sample, exactly as the
-authors' ``seq_transformation.py``:
+The file is read through :mod:`hypergcn.data.benchmark_file`.
+
+Denoised data (``DatasetInfo.denoised``: NTU ``.skeleton`` files) goes through the authors' third script,
+``seq_transformation.py``, exactly, per sample:
 
 * masks: for 150-column samples (``slots == 2``) a frame is missing for actor k when the sum of its 75
   values is exactly 0 (computed before centring);
 * centring: the origin is joint 2 (values 3:6) of actor 1's first frame that is not all zero; it is
   subtracted from every joint of every body and frame, then the masks set missing frames back to zero;
 * second actor (``deviations.second_actor``): ``copy`` (default) copies actor 1 into slot 2 whenever slot 2
-  is entirely empty; ``zeros`` never copies; ``per_dataset`` is the authors' behaviour: NTU-60 (and the demo)
-  zeros, NTU-120 copies for 75-column samples only;
+  is entirely empty; ``zeros`` never copies; ``per_dataset`` is the authors' behaviour, declared per dataset
+  by ``DatasetInfo.authors_second_actor``: ``zeros`` never copies, ``copy`` copies 75-column samples only;
 * zero padding to ``max_frames`` frames (300, the authors' value for the full datasets); a longer sample is
   an error naming it and the config key.
 
-NW-UCLA parsed shards (M = 1, V = 20) are padded to the longest clip with no centring (the loader
-normalises, as the authors' feeder does).
+Other parsed shards (NW-UCLA clips, M = 1, V = 20) are padded to the longest clip with no centring (the
+loader normalises, as the authors' feeder does).
 
-Splits and order: the official splits of ``hypergcn.datasets``; inside a split, samples are concatenated per
-ID in increasing ID order (performer for X-Sub, camera 2 then 3 for X-View train, setup for X-Set) and in
-name order within an ID, which is the order of the authors' arrays. Labels are 0-based (``A001`` -> 0). With
-``validation.fraction > 0`` whole performers (NTU) or subjects (NW-UCLA), drawn with ``validation.seed``,
-move from train to a ``val`` group.
+Splits and order: each benchmark's :class:`hypergcn.datasets.SplitRule` reads one field of the sample name
+(performer, camera, setup or view); a sample trains when the rule says so. Inside a split, an ordered rule
+concatenates the samples per value of the field in increasing order (performer for X-Sub, camera 2 then 3
+for X-View train, setup for X-Set) and in name order within a value, which is the order of the authors'
+arrays; otherwise the samples are in name order. Labels are 0-based (``A001`` -> 0). With
+``validation.fraction > 0`` whole performers (NTU) or subjects (NW-UCLA), ``DatasetInfo.validation_unit``,
+drawn with ``validation.seed``, move from train to a ``val`` group.
 
 Memory: the shards are read sequentially in bounded blocks and every sample is written straight into its
 place in the output (one compressed chunk per sample), so peak memory does not grow with the number of
@@ -33,7 +38,7 @@ import argparse
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,16 +49,11 @@ import numpy as np
 import hypergcn
 from hypergcn.data.ntu_skeleton import parse_ntu_name
 from hypergcn.data.shards import STRING, Shard
-from hypergcn.data.ucla import parse_name, ucla_split
-from hypergcn.datasets import (
-    NTU60_XSUB_TRAIN_SUBJECTS,
-    NTU60_XVIEW_TRAIN_CAMERAS,
-    NTU120_XSUB_TRAIN_SUBJECTS,
-    dataset_info,
-)
+from hypergcn.data.ucla import parse_name
+from hypergcn.datasets import BENCHMARKS, DATASETS, DatasetInfo, dataset_info
 from hypergcn.io import atomic_path, config_digest
 
-log = logging.getLogger("hypergcn.data.benchmark")
+log = logging.getLogger("hypergcn.data.build")
 
 SECOND_ACTOR_CHOICES = ("copy", "zeros", "per_dataset")
 
@@ -65,10 +65,13 @@ class BuildError(ValueError):
 # --------------------------------------------------------------------------------------------------------
 # Splits.
 
+# The sample-name parser of each raw format; its result's ``fields`` are what split rules read.
+_NAME_PARSERS: dict[str, Callable[[str], Any]] = {"ntu_skeleton": parse_ntu_name, "ucla_json": parse_name}
+
 
 @dataclass(frozen=True)
 class SampleKey:
-    """Where a sample goes: split, the ID whose order decides its position, label, and its validation group."""
+    """Where a sample goes: split, the value whose order decides its position, label, and its validation group."""
 
     split: str  # "train" | "test"
     order_id: int
@@ -77,27 +80,18 @@ class SampleKey:
 
 
 def sample_key(dataset: str, benchmark: str, name: str) -> SampleKey:
-    """The split, ordering ID, 0-based label and performer/subject of one sample (official protocols)."""
+    """The split, ordering value, 0-based label and validation group of one sample (official protocols)."""
     info = dataset_info(dataset)
     if benchmark not in info.benchmarks:
         raise BuildError(f"{benchmark!r} is not a {dataset} benchmark; choose from {list(info.benchmarks)}")
-    if info.layout == "ucla":
-        try:
-            parsed = parse_name(name)
-        except ValueError as exc:
-            raise BuildError(str(exc)) from None
-        return SampleKey(ucla_split(parsed), 0, parsed.label, parsed.subject)
-    n = parse_ntu_name(name)
-    if benchmark == "xsub":
-        train_ids = NTU120_XSUB_TRAIN_SUBJECTS if dataset == "ntu120" else NTU60_XSUB_TRAIN_SUBJECTS
-        split = "train" if n.performer in train_ids else "test"
-        return SampleKey(split, n.performer, n.label, n.performer)
-    if benchmark == "xview":
-        split = "train" if n.camera in NTU60_XVIEW_TRAIN_CAMERAS else "test"
-        return SampleKey(split, n.camera, n.label, n.performer)
-    # xset: train on even setups, test on odd ones
-    split = "train" if n.setup % 2 == 0 else "test"
-    return SampleKey(split, n.setup, n.label, n.performer)
+    try:
+        fields = _NAME_PARSERS[info.raw_format](name).fields
+    except ValueError as exc:
+        raise BuildError(str(exc)) from None
+    rule = info.splits[benchmark]
+    value = fields[rule.field]
+    split = "train" if rule.is_train(value) else "test"
+    return SampleKey(split, value if rule.ordered else 0, fields["label"], fields[info.validation_unit])
 
 
 def assign_splits(
@@ -116,11 +110,10 @@ def assign_splits(
     if val_fraction > 0:
         groups = sorted({keys[i].group for i in splits["train"]})
         count = max(1, round(val_fraction * len(groups)))
-        unit = "subjects" if dataset_info(dataset).layout == "ucla" else "performers"
         if count >= len(groups):
             raise BuildError(
-                f"validation.fraction {val_fraction} leaves no training {unit} ({len(groups)} in the {benchmark} "
-                "training split); lower it"
+                f"validation.fraction {val_fraction} leaves no training {dataset_info(dataset).validation_unit}s "
+                f"({len(groups)} in the {benchmark} training split); lower it"
             )
         rng = np.random.default_rng(val_seed)
         chosen = {int(g) for g in rng.choice(np.array(groups), size=count, replace=False)}
@@ -130,17 +123,18 @@ def assign_splits(
 
 
 # --------------------------------------------------------------------------------------------------------
-# Per-sample transformation (NTU layout).
+# Per-sample transformation (denoised data).
 
 
-def copies_second_actor(second_actor: str, dataset: str, slots: int, slot2_empty: bool) -> bool:
-    """Whether actor 1 is copied into slot 2 (``deviations.second_actor``, method §4.4, §7.9)."""
+def copies_second_actor(second_actor: str, authors_rule: str, slots: int, slot2_empty: bool) -> bool:
+    """Whether actor 1 is copied into slot 2 (``deviations.second_actor``; docs/method.md#benchmark-files,
+    docs/method.md#q9-data-preparation-quirks). ``authors_rule`` is ``DatasetInfo.authors_second_actor``."""
     if second_actor == "copy":
         return slot2_empty
     if second_actor == "zeros":
         return False
-    if second_actor == "per_dataset":
-        return dataset == "ntu120" and slots == 1
+    if second_actor == "per_dataset":  # the authors' align_frames can copy a 75-column array only
+        return authors_rule == "copy" and slots == 1
     raise ValueError(f"second_actor must be one of {SECOND_ACTOR_CHOICES}, not {second_actor!r}")
 
 
@@ -165,13 +159,14 @@ def transform_ntu(
         array[missing2, 75:] = 0
     out = np.zeros((frames, 150), dtype=np.float32)
     out[:, :width] = array
-    if copies_second_actor(second_actor, dataset, slots, not out[:, 75:].any()):
+    authors_rule = dataset_info(dataset).authors_second_actor
+    if copies_second_actor(second_actor, authors_rule, slots, not out[:, 75:].any()):
         out[:, 75:] = out[:, :75]
     return out.reshape(frames, 2, 25, 3)
 
 
 # --------------------------------------------------------------------------------------------------------
-# The builder.
+# The benchmark file.
 
 
 @dataclass
@@ -188,6 +183,101 @@ class BuildSettings:
         return dict(self.__dict__)
 
 
+def _sample_names(shards: list[Shard], dataset: str) -> tuple[list[str], np.ndarray]:
+    """Every sample's name and frame count, in shard order; the shards must be the dataset's and disjoint."""
+    for shard in shards:
+        if shard.dataset != dataset:
+            raise BuildError(f"{shard.path} holds dataset {shard.dataset!r}, not {dataset!r}")
+    names = [name for shard in shards for name in shard.names]
+    lengths = np.concatenate([shard.lengths for shard in shards]) if shards else np.zeros(0, np.int64)
+    if len(set(names)) != len(names):
+        seen: set[str] = set()
+        dup = next(n for n in names if n in seen or seen.add(n))
+        raise BuildError(f"sample {dup} appears in more than one shard")
+    if not names:
+        raise BuildError(f"{dataset}: the shards hold no samples (are the raw folders empty?)")
+    return names, lengths
+
+
+def _check_labels(names: list[str], keys: list[SampleKey], num_class: int, dataset: str) -> None:
+    bad_labels = [names[i] for i, key in enumerate(keys) if not 0 <= key.label < num_class]
+    if bad_labels:
+        raise BuildError(
+            f"{len(bad_labels)} sample(s) have an action outside the {num_class} classes of {dataset}, "
+            f"e.g. {bad_labels[0]}"
+        )
+
+
+def _padded_length(info: DatasetInfo, settings: BuildSettings, names: list[str], lengths: np.ndarray) -> int:
+    """Frames per sample in the file: ``max_frames`` for denoised data (checked), else the longest clip."""
+    if not info.denoised:
+        return int(lengths.max())
+    too_long = np.flatnonzero(lengths > settings.max_frames)
+    if len(too_long):
+        shown = ", ".join(f"{names[i]} ({lengths[i]} frames)" for i in too_long[:5])
+        raise BuildError(
+            f"{len(too_long)} sample(s) have more than max_frames = {settings.max_frames} frames: {shown}. "
+            f"Raise datasets.{settings.dataset}.max_frames to at least {int(lengths.max())}."
+        )
+    return settings.max_frames
+
+
+def _create_splits(
+    out: h5py.File,
+    splits: dict[str, list[int]],
+    keys: list[SampleKey],
+    names: list[str],
+    lengths: np.ndarray,
+    sample_shape: tuple[int, ...],
+) -> dict[str, h5py.Dataset]:
+    """One group per split with ``y``, ``name`` and ``frames``; returns the (still zero) ``x`` datasets."""
+    xs = {}
+    for split, members in splits.items():
+        group = out.create_group(split)
+        n = len(members)
+        xs[split] = group.create_dataset(
+            "x",
+            shape=(n, *sample_shape),
+            dtype=np.float32,
+            chunks=(1, *sample_shape) if n else None,
+            compression="lzf" if n else None,
+            fillvalue=0.0,
+        )
+        group.create_dataset("y", data=np.array([keys[i].label for i in members], dtype=np.int64))
+        group.create_dataset("name", data=np.array([names[i] for i in members], dtype=object), dtype=STRING)
+        group.create_dataset("frames", data=lengths[members].astype(np.int32))
+    return xs
+
+
+def _write_samples(
+    shards: list[Shard],
+    xs: dict[str, h5py.Dataset],
+    splits: dict[str, list[int]],
+    names: list[str],
+    settings: BuildSettings,
+) -> None:
+    """Transform every sample and write it into its place (split, position)."""
+    denoised = dataset_info(settings.dataset).denoised
+    where: list[tuple[str, int]] = [("", -1)] * len(names)
+    for split, members in splits.items():
+        for pos, i in enumerate(members):
+            where[i] = (split, pos)
+    sample = np.zeros(next(iter(xs.values())).shape[1:], dtype=np.float32)
+    index = 0
+    for shard in shards:
+        slots = shard.columns.get("slots")
+        for k, frames in shard.iter_samples():
+            i = index + k
+            split, pos = where[i]
+            if denoised:
+                slot_count = int(slots[k]) if slots is not None else 2
+                frames = transform_ntu(frames, slot_count, settings.dataset, settings.second_actor, names[i])
+            sample[:] = 0
+            sample[:, : len(frames)] = frames.transpose(3, 0, 2, 1)  # (T, M, V, C) -> (C, T, V, M)
+            xs[split][pos] = sample
+        index += len(shard)
+
+
 def build_benchmark(
     shard_paths: Sequence[str | Path],
     out_path: str | Path,
@@ -201,99 +291,35 @@ def build_benchmark(
         raise ValueError(f"second_actor must be one of {SECOND_ACTOR_CHOICES}")
     shards = [Shard(path) for path in shard_paths]
     try:
-        for shard in shards:
-            if shard.dataset != settings.dataset:
-                raise BuildError(f"{shard.path} holds dataset {shard.dataset!r}, not {settings.dataset!r}")
-        names = [name for shard in shards for name in shard.names]
-        lengths = np.concatenate([shard.lengths for shard in shards]) if shards else np.zeros(0, np.int64)
-        if len(set(names)) != len(names):
-            seen: set[str] = set()
-            dup = next(n for n in names if n in seen or seen.add(n))
-            raise BuildError(f"sample {dup} appears in more than one shard")
-        if not names:
-            raise BuildError(f"{settings.dataset}: the shards hold no samples (are the raw folders empty?)")
+        names, lengths = _sample_names(shards, settings.dataset)
         splits, keys = assign_splits(
             settings.dataset, settings.benchmark, names, settings.val_fraction, settings.val_seed
         )
-        bad_labels = [names[i] for i, key in enumerate(keys) if not 0 <= key.label < num_class]
-        if bad_labels:
-            raise BuildError(
-                f"{len(bad_labels)} sample(s) have an action outside the {num_class} classes of {settings.dataset}, "
-                f"e.g. {bad_labels[0]}"
-            )
-        if info.layout == "ucla":
-            max_frames = int(lengths.max())
-        else:
-            max_frames = settings.max_frames
-            too_long = np.flatnonzero(lengths > max_frames)
-            if len(too_long):
-                shown = ", ".join(f"{names[i]} ({lengths[i]} frames)" for i in too_long[:5])
-                raise BuildError(
-                    f"{len(too_long)} sample(s) have more than max_frames = {max_frames} frames: {shown}. Raise "
-                    f"datasets.{settings.dataset}.max_frames to at least {int(lengths.max())}."
-                )
+        _check_labels(names, keys, num_class, settings.dataset)
+        max_frames = _padded_length(info, settings, names, lengths)
         num_person = int(shards[0].attrs.get("num_person", info.num_person))
         num_point = int(shards[0].attrs.get("num_point", info.num_point))
-        # Destination of every sample: (split, position).
-        where: list[tuple[str, int]] = [("", -1)] * len(names)
-        for split, members in splits.items():
-            for pos, i in enumerate(members):
-                where[i] = (split, pos)
-        counts = {split: len(members) for split, members in splits.items()}
         provenance = provenance if provenance is not None else settings.as_dict()
         t0 = time.perf_counter()
         with atomic_path(out_path) as tmp, h5py.File(tmp, "w") as out:
-            xs = {}
-            for split, members in splits.items():
-                group = out.create_group(split)
-                n = len(members)
-                shape = (n, 3, max_frames, num_point, num_person)
-                xs[split] = group.create_dataset(
-                    "x",
-                    shape=shape,
-                    dtype=np.float32,
-                    chunks=(1, 3, max_frames, num_point, num_person) if n else None,
-                    compression="lzf" if n else None,
-                    fillvalue=0.0,
-                )
-                group.create_dataset("y", data=np.array([keys[i].label for i in members], dtype=np.int64))
-                group.create_dataset(
-                    "name", data=np.array([names[i] for i in members], dtype=object), dtype=STRING
-                )
-                group.create_dataset("frames", data=lengths[members].astype(np.int32))
+            xs = _create_splits(out, splits, keys, names, lengths, (3, max_frames, num_point, num_person))
             out.attrs.update(
                 dataset=settings.dataset,
+                layout=info.layout.name,
                 benchmark=settings.benchmark,
                 num_class=num_class,
                 num_point=num_point,
                 num_person=num_person,
                 max_frames=max_frames,
-                second_actor=settings.second_actor if info.layout == "ntu" else "n/a",
+                second_actor=settings.second_actor if info.denoised else "n/a",
                 config_digest=config_digest(provenance),
                 config=json.dumps(provenance, sort_keys=True, default=str),
                 package_version=hypergcn.__version__,
                 created_by="hypergcn build",
             )
-            index = 0
-            sample = np.zeros((3, max_frames, num_point, num_person), dtype=np.float32)
-            for shard in shards:
-                slots = shard.columns.get("slots")
-                for k, frames in shard.iter_samples():
-                    i = index + k
-                    split, pos = where[i]
-                    if info.layout == "ntu":
-                        frames = transform_ntu(
-                            frames,
-                            int(slots[k]) if slots is not None else 2,
-                            settings.dataset,
-                            settings.second_actor,
-                            names[i],
-                        )
-                    sample[:] = 0
-                    sample[:, : len(frames)] = frames.transpose(3, 0, 2, 1)  # (T, M, V, C) -> (C, T, V, M)
-                    xs[split][pos] = sample
-                index += len(shard)
+            _write_samples(shards, xs, splits, names, settings)
         seconds = time.perf_counter() - t0
+        counts = {split: len(members) for split, members in splits.items()}
         log.info(
             "%s %s: %s samples written to %s in %.1f s (%.0f samples/s)",
             settings.dataset,
@@ -310,8 +336,8 @@ def build_benchmark(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, choices=["ntu60", "ntu120", "demo", "ucla"])
-    parser.add_argument("--benchmark", required=True, choices=["xsub", "xview", "xset"])
+    parser.add_argument("--dataset", required=True, choices=list(DATASETS))
+    parser.add_argument("--benchmark", required=True, choices=BENCHMARKS)
     parser.add_argument(
         "--shards", required=True, nargs="+", help="denoised (NTU) or parsed (NW-UCLA) shards"
     )

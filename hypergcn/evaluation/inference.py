@@ -1,0 +1,92 @@
+"""Inference: the logits of a batch stream, and the scores of one split of a benchmark file.
+
+One implementation serves the trainer's per-epoch evaluation and ``hypergcn evaluate``, so a split is
+always scored with the same test-time preprocessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from hypergcn.data.dataset import SkeletonDataset
+from hypergcn.training.amp import AmpPolicy
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Raw float32 logits (N, classes), labels and sample names of one split, in file order."""
+
+    logits: np.ndarray
+    labels: np.ndarray
+    names: list[str]
+
+
+@dataclass(frozen=True)
+class TestTime:
+    """How a split is read at test time: the window, the batch, and the seeded or random clip draw."""
+
+    window: int
+    batch_size: int
+    seed: int
+    test_sampling: str
+    num_workers: int = 0
+
+
+def predict(model: nn.Module, loader: Any, device: torch.device, amp: AmpPolicy | None = None) -> Scores:
+    """Logits, labels and names of every sample of ``loader``, in loader order, in eval mode."""
+    was_training = model.training
+    model.eval()
+    logits, labels, names = [], [], []
+    try:
+        with torch.inference_mode():
+            for x, y, batch_names in loader:
+                x = x.to(device, non_blocking=True)
+                if amp is not None and amp.enabled:
+                    with amp.autocast():
+                        out = model(x)
+                else:
+                    out = model(x)
+                logits.append(out.float().cpu().numpy())
+                labels.append(np.asarray(y, dtype=np.int64))
+                names.extend(str(n) for n in batch_names)
+    finally:
+        model.train(was_training)
+    if not logits:
+        return Scores(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [])
+    return Scores(np.concatenate(logits).astype(np.float32), np.concatenate(labels), names)
+
+
+def score_split(
+    model: nn.Module,
+    data: Path,
+    split: str,
+    modality: str,
+    test_time: TestTime,
+    device: torch.device,
+    amp: AmpPolicy | None = None,
+) -> Scores:
+    """Score one split of a benchmark file with the test-time preprocessing."""
+    dataset = SkeletonDataset(
+        data,
+        split,
+        modality,
+        window=test_time.window,
+        train=False,
+        seed=test_time.seed,
+        test_sampling=test_time.test_sampling,
+    )
+    loader = DataLoader(
+        dataset,
+        batch_size=test_time.batch_size,
+        shuffle=False,
+        num_workers=test_time.num_workers,
+        pin_memory=device.type == "cuda",
+    )
+    return predict(model, loader, device, amp)
