@@ -15,8 +15,8 @@ from typing import Any
 from hypergcn.datasets import STREAM_SETS
 
 # The training recipe: the authors' values (docs/method.md#recipe) and the project's machine settings
-# (amp, num_workers, deterministic, eval_test). `recipe:` in the config and `recipe_overrides` patterns
-# refine it.
+# (num_workers, deterministic, eval_test). `recipe:` in the config and `recipe_overrides` patterns refine it.
+# The seed and the precision are not recipe keys: `seeds:` and `deviations.precision` set them.
 RECIPE_DEFAULTS: dict[str, Any] = {
     "epochs": 140,
     "batch_size": 64,
@@ -32,14 +32,14 @@ RECIPE_DEFAULTS: dict[str, Any] = {
     "divergence_weight": 1.0,
     "window": 64,
     "repeat": 1,
-    "seed": 1,
-    "amp": "auto",  # the project's: autocast on GPU, float32 on CPU; the authors train in float32
     "num_workers": 4,
     "deterministic": False,
     "eval_test": True,  # score the test split after every epoch, as the authors' loop does
 }
 # Recipe keys that are not part of a run's result: the speed knobs a resume may change.
 SPEED_KEYS: tuple[str, ...] = ("num_workers",)
+
+DEFAULT_SEEDS: tuple[int, ...] = (1,)  # the authors' parser default; `seeds:` adds runs per seed
 
 # The deviation switches (docs/deviations.md): the project's values, and the authors' (`parity: true`).
 DEFAULT_DEVIATIONS: dict[str, str] = {
@@ -48,6 +48,7 @@ DEFAULT_DEVIATIONS: dict[str, str] = {
     "second_actor": "copy",
     "model_selection": "last",
     "xview_test_sampling": "seeded",
+    "precision": "amp",  # autocast on a GPU (bf16 where supported, else fp16); float32 on a CPU either way
 }
 PARITY_DEVIATIONS: dict[str, str] = {
     "virtual_joint_init": "identical",
@@ -55,7 +56,22 @@ PARITY_DEVIATIONS: dict[str, str] = {
     "second_actor": "per_dataset",
     "model_selection": "test",
     "xview_test_sampling": "random",
+    "precision": "fp32",
 }
+# The model selections every training keeps (deviations.model_selection picks the summary's headline).
+SELECTION_LABELS: dict[str, str] = {
+    "last": "last epoch",
+    "val": "best validation epoch",
+    "test": "best test epoch (selected on TEST set)",
+}
+# Config keys that moved, with where they went: an old config fails with the new key's name.
+MOVED_KEYS: dict[str, str] = {
+    "amp": "deviations.precision (amp | fp32)",
+    "seed": "the top-level `seeds:` list",
+}
+# The authors' ensemble script fuses any dataset's 2 and 3 streams with these weights; its 4-stream table
+# has no NW-UCLA row (docs/method.md#ensemble). Used under parity where the config's table has no entry.
+AUTHORS_STREAM_WEIGHTS: dict[str, list[float]] = {"j_b": [1.0, 1.0], "j_b_jm": [0.6, 0.6, 0.4]}
 # The four NTU-120 X-Set configs the authors shipped without `hyper_joints`, so without virtual joints
 # (docs/method.md#q3-runs-without-virtual-joints).
 _SHIPPED_WITHOUT_VIRTUAL_JOINTS = {
@@ -129,8 +145,8 @@ class RunDescription:
     size: str
     modality: str
     seed: int
-    precision: str  # autocast policy: auto | off | bf16 | fp16
-    recipe: dict[str, Any]  # every recipe key but seed and precision
+    precision: str  # deviation switch precision: amp | fp32
+    recipe: dict[str, Any]
     virtual_joints: int
     virtual_joint_init: str  # deviation switch
     test_sampling: str  # deviation switch xview_test_sampling
@@ -147,15 +163,16 @@ class RunDescription:
             raise ValueError(f"run description: unknown keys {unknown}; known: {sorted(known)}")
         recipe = dict(data.get("recipe") or {})
         bad = sorted(set(recipe) - set(RECIPE_DEFAULTS))
-        if bad or {"seed", "amp"} & set(recipe):
+        if bad:
+            moved = "; ".join(f"{k} is now {MOVED_KEYS[k]}" for k in bad if k in MOVED_KEYS)
             raise ValueError(
-                f"run description: recipe keys {bad or sorted({'seed', 'amp'} & set(recipe))} are not recipe "
-                f"keys here (seed and precision are top-level); known: {sorted(_RUN_RECIPE_KEYS)}"
+                f"run description: unknown recipe keys {bad}{' (' + moved + ')' if moved else ''}; "
+                f"known: {sorted(RECIPE_DEFAULTS)}"
             )
-        fields = {**data, "recipe": {k: recipe.get(k, RECIPE_DEFAULTS[k]) for k in _RUN_RECIPE_KEYS}}
+        fields = {**data, "recipe": {k: recipe.get(k, v) for k, v in RECIPE_DEFAULTS.items()}}
         defaults = {
-            "seed": RECIPE_DEFAULTS["seed"],
-            "precision": RECIPE_DEFAULTS["amp"],
+            "seed": DEFAULT_SEEDS[0],
+            "precision": DEFAULT_DEVIATIONS["precision"],
             "virtual_joints": _default_virtual_joints(),
             "virtual_joint_init": DEFAULT_DEVIATIONS["virtual_joint_init"],
             "test_sampling": DEFAULT_DEVIATIONS["xview_test_sampling"],
@@ -182,13 +199,16 @@ class RunDescription:
         return described
 
 
-_RUN_RECIPE_KEYS = tuple(k for k in RECIPE_DEFAULTS if k not in ("seed", "amp"))
+def config_seeds(config: dict[str, Any]) -> list[int]:
+    """The training seeds; the first one's outputs keep the seedless paths."""
+    return [int(seed) for seed in (config.get("seeds") or DEFAULT_SEEDS)]
 
 
 def describe_run(
-    config: dict[str, Any], dataset: str, benchmark: str, size: str, modality: str
+    config: dict[str, Any], dataset: str, benchmark: str, size: str, modality: str, seed: int | None = None
 ) -> RunDescription:
-    """The resolved description of one training job (dataset/benchmark/size/modality) of the config."""
+    """The resolved description of one training job (dataset/benchmark/size/modality, and a seed of
+    ``seeds:``, by default the first) of the config."""
     recipe = resolve_recipe(config, dataset, benchmark, size, modality)
     deviations = resolve_deviations(config)
     # Selecting the best test epoch needs the test split scored every epoch, whatever the recipe says.
@@ -198,9 +218,9 @@ def describe_run(
         benchmark=benchmark,
         size=size,
         modality=modality,
-        seed=int(recipe["seed"]),
-        precision=str(recipe["amp"]),
-        recipe={k: recipe[k] for k in _RUN_RECIPE_KEYS},
+        seed=config_seeds(config)[0] if seed is None else int(seed),
+        precision=deviations["precision"],
+        recipe=recipe,
         virtual_joints=num_virtual_joints(deviations, dataset, benchmark, size, modality),
         virtual_joint_init=deviations["virtual_joint_init"],
         test_sampling=deviations["xview_test_sampling"],
@@ -210,12 +230,33 @@ def describe_run(
 def ensemble_weights(
     config: dict[str, Any], dataset: str, benchmark: str, size: str, streams: str
 ) -> list[float]:
-    """Fusion weights of a stream set, in the order of ``STREAM_SETS[streams]``; equal if not configured."""
+    """Fusion weights of a stream set, in the order of ``STREAM_SETS[streams]``: the config's table; where it
+    has no entry, the authors' 2- and 3-stream weights under parity, else equal weights."""
     table = (config.get("ensemble") or {}).get("weights") or {}
     weights = (table.get(f"{dataset}/{benchmark}/{size}") or {}).get(streams)
+    if weights is None and config.get("parity"):
+        weights = AUTHORS_STREAM_WEIGHTS.get(streams)
     if weights is None:
         return [1.0] * len(STREAM_SETS[streams])
     return [float(w) for w in weights]
+
+
+def moved_key_errors(config: dict[str, Any]) -> list[str]:
+    """A line per config key that moved (``recipe.amp``, ``recipe.seed`` and in ``recipe_overrides``)."""
+    sections = {"recipe": config.get("recipe") or {}}
+    sections.update(
+        {
+            f"recipe_overrides.{pattern}": values
+            for pattern, values in (config.get("recipe_overrides") or {}).items()
+        }
+    )
+    return [
+        f"{where}.{key}: this key was replaced by {MOVED_KEYS[key]}; move its value there"
+        for where, values in sections.items()
+        if isinstance(values, dict)
+        for key in values
+        if key in MOVED_KEYS
+    ]
 
 
 def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
@@ -227,7 +268,9 @@ def config_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
     import jsonschema
 
     validator = jsonschema.validators.validator_for(schema)(schema)
-    messages = []
+    messages = moved_key_errors(config)
+    if messages:
+        return messages
     for error in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
         key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
         messages.append(f"{key}: {error.message}")

@@ -129,9 +129,10 @@ def test_virtual_joints_as_shipped_only_for_the_four_xset_motion_runs():
 
 def test_run_description_carries_the_resolved_recipe_switches_seed_and_precision():
     run = describe_run({**DEFAULT, "parity": True}, "ntu120", "xset", "large", "bone_motion")
-    assert (run.seed, run.precision, run.virtual_joints) == (1, "auto", 0)
+    assert (run.seed, run.precision, run.virtual_joints) == (1, "fp32", 0)
     assert (run.virtual_joint_init, run.test_sampling) == ("identical", "random")
-    assert run.recipe["base_lr"] == 0.025 and "seed" not in run.recipe and "amp" not in run.recipe
+    assert run.recipe["base_lr"] == 0.025 and run.recipe["eval_test"] is True
+    assert "seed" not in run.recipe and "amp" not in run.recipe
     assert RunDescription.from_json(run.to_json()) == run
     assert "model_selection" not in run.to_json()  # changing the selection never retrains
 
@@ -153,3 +154,102 @@ def test_ensemble_weights_table_and_equal_default():
     assert ensemble_weights(DEFAULT, "ntu120", "xset", "large", "j_b_jm_bm") == [1.0, 1.5, 0.6, 0.6]
     assert ensemble_weights(DEFAULT, "ntu60", "xview", "base", "j_b_jm") == [0.6, 0.6, 0.4]
     assert ensemble_weights(DEFAULT, "ucla", "xview", "base", "j_b_jm_bm") == [1.0, 1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("where", "key", "new"),
+    [
+        ("recipe", "amp", "deviations.precision"),
+        ("recipe", "seed", "seeds"),
+        ("recipe_overrides.demo", "amp", "precision"),
+    ],
+)
+def test_a_moved_recipe_key_fails_naming_its_new_place(where, key, new):
+    config = copy.deepcopy(DEFAULT)
+    if where == "recipe":
+        config["recipe"] = {key: "off" if key == "amp" else 2}
+    else:
+        config["recipe_overrides"]["demo"][key] = "auto"
+    (error,) = config_errors(config, SCHEMA)
+    assert error.startswith(f"{where}.{key}:") and new in error
+
+
+def test_precision_is_a_switch_and_the_seed_comes_from_seeds():
+    run = describe_run({**DEFAULT, "seeds": [3, 4]}, "demo", "xsub", "base", "joint")
+    assert (run.precision, run.seed) == ("amp", 3)
+    assert describe_run({**DEFAULT, "seeds": [3, 4]}, "demo", "xsub", "base", "joint", seed=4).seed == 4
+    explicit = {**DEFAULT, "parity": True, "deviations": {"precision": "amp"}}
+    assert describe_run(explicit, "ntu60", "xsub", "base", "joint").precision == "amp"
+
+
+def test_ucla_parity_weights_are_the_authors_script():
+    """The authors' ensemble script fuses 3 streams with [0.6, 0.6, 0.4] for any dataset."""
+    parity = {**DEFAULT, "parity": True}
+    assert ensemble_weights(parity, "ucla", "xview", "base", "j_b_jm") == [0.6, 0.6, 0.4]
+    assert ensemble_weights(parity, "ucla", "xview", "large", "j_b") == [1.0, 1.0]
+    assert (
+        ensemble_weights(parity, "ucla", "xview", "base", "j_b_jm_bm") == [1.0] * 4
+    )  # their table has no row
+    assert ensemble_weights(DEFAULT, "ucla", "xview", "base", "j_b_jm") == [1.0] * 3
+
+
+def _overlay_runs(name):
+    """Every run description the overlay's experiments plan, resolved through the package."""
+    config = copy.deepcopy(DEFAULT)
+    update_config(config, yaml.safe_load((REPO / "config" / name).read_text()))
+    assert config_errors(config, SCHEMA) == []
+    runs = []
+    for dataset in config["run"]:
+        experiment = config["experiments"][dataset]
+        for benchmark in experiment["benchmarks"]:
+            for size in experiment["sizes"]:
+                for modality in experiment["modalities"]:
+                    runs.append(describe_run(config, dataset, benchmark, size, modality))
+    return config, runs
+
+
+SHIPPED_WITHOUT = {
+    ("ntu120", "xset", s, m) for s in ("base", "large") for m in ("joint_motion", "bone_motion")
+}
+
+
+def test_reproduce_is_the_papers_protocol_exactly():
+    config, runs = _overlay_runs("reproduce.yaml")
+    assert len(runs) == 40 and config["parity"] is True and not config["deviations"]
+    assert resolve_deviations(config) == PARITY_DEVIATIONS
+    for run in runs:
+        name = (run.dataset, run.benchmark, run.size, run.modality)
+        assert run.precision == "fp32" and run.virtual_joint_init == "identical", name
+        assert run.test_sampling == "random" and run.seed == 1 and run.recipe["eval_test"], name
+        assert run.virtual_joints == (0 if name in SHIPPED_WITHOUT else 3), name
+        recipe = run.recipe
+        if run.dataset == "ucla":
+            assert (recipe["batch_size"], recipe["epochs"], recipe["lr_steps"]) == (16, 65, [50]), name
+        else:
+            lr = 0.05 if run.size == "base" or (run.dataset, run.benchmark) == ("ntu60", "xsub") else 0.025
+            assert (recipe["base_lr"], recipe["epochs"], recipe["batch_size"]) == (lr, 140, 64), name
+            assert (recipe["lr_steps"], recipe["weight_decay"], recipe["window"]) == (
+                [110, 120],
+                0.0004,
+                64,
+            ), name
+            assert (recipe["momentum"], recipe["nesterov"], recipe["label_smoothing"]) == (0.9, True, 0.1), (
+                name
+            )
+
+
+def test_reproduce_ours_runs_the_same_trainings_with_our_values():
+    config, runs = _overlay_runs("reproduce-ours.yaml")
+    _, paper = _overlay_runs("reproduce.yaml")
+    assert len(runs) == 40 and resolve_deviations(config) == DEFAULT_DEVIATIONS
+    for ours, theirs in zip(runs, paper, strict=True):
+        assert (ours.dataset, ours.benchmark, ours.size, ours.modality) == (
+            theirs.dataset, theirs.benchmark, theirs.size, theirs.modality
+        )  # fmt: skip
+        assert ours.recipe == theirs.recipe
+        assert (ours.precision, ours.virtual_joint_init, ours.test_sampling) == (
+            "amp",
+            "independent",
+            "seeded",
+        )
+        assert ours.virtual_joints == 3

@@ -494,3 +494,42 @@ def test_parity_at_the_authors_init_with_default_cdist(dataset):
     reference, ours = _pair("base", dataset, init="identical", trained=False)
     x = _input(dataset)
     _assert_same_logits_in_both_modes(reference, ours, x)
+
+
+def _near_tie_input(channels: int = 128, joints: int = 25) -> torch.Tensor:
+    """Layer input whose joints differ by about 1e-3 relative: distances that bf16 (8-bit mantissa) rounds
+    into ties and swaps, while float32 keeps them apart."""
+    generator = torch.Generator().manual_seed(0)
+    base = torch.randn(2, channels, 4, 1, generator=generator)
+    return base + 1e-3 * torch.randn(2, channels, 4, joints, generator=generator)
+
+
+def test_hypergraph_is_float32_under_autocast_so_rounding_never_changes_the_links():
+    from hypergcn.models.hypergcn import knn_hypergraph
+
+    torch.manual_seed(0)
+    layer = build_model("base", "ntu60").l1.gcn1.eval()
+    x = _near_tie_input()
+    with torch.no_grad():
+        exact = layer.hypergraph(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            mixed = layer.hypergraph(x)
+            # control: the same projections left to autocast pick other neighbours on these inputs
+            mean = torch.cat([x.mean(2), layer.hyper_joint.t().expand(2, -1, -1)], dim=2)
+            rounded = layer.to_V(mean)
+    assert rounded.dtype == torch.bfloat16
+    rounded_incidence = knn_hypergraph(rounded.float().view(2, layer.heads, -1, mean.shape[-1]).mT)
+    assert not torch.equal(rounded_incidence != 0, exact.incidence != 0)
+    for name in ("incidence", "weights", "normalised"):
+        value = getattr(mixed, name)
+        assert value.dtype == torch.float32, name
+        assert torch.equal(value, getattr(exact, name)), name
+
+
+def test_precision_switch_resolves_per_device():
+    from hypergcn.training.amp import resolve_amp
+
+    assert not resolve_amp("amp", torch.device("cpu")).enabled  # float32 on a CPU either way
+    assert not resolve_amp("fp32", torch.device("cpu")).enabled
+    with pytest.raises(ValueError, match="deviations.precision"):
+        resolve_amp("bf16", torch.device("cpu"))

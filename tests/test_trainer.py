@@ -88,7 +88,7 @@ def tiny_h5(tmp_path_factory) -> Path:
 def spec_for(data: Path, out: Path, **changes) -> TrainSpec:
     """A tiny CPU run of the joint stream; ``recipe`` and ``run`` entries refine it, ``stop_after`` kills it."""
     recipe = {**TINY_RECIPE, **changes.pop("recipe", {})}
-    fields = {"dataset": "demo", "benchmark": "xsub", "size": "base", "modality": "joint", "precision": "off"}
+    fields = {"dataset": "demo", "benchmark": "xsub", "size": "base", "modality": "joint", "precision": "fp32"}
     run = RunDescription.from_dict({**fields, **changes.pop("run", {}), "recipe": recipe})
     stop_after = changes.pop("stop_after", None)
     return TrainSpec(
@@ -258,7 +258,7 @@ def test_a_model_file_of_the_first_format_still_evaluates(tiny_h5: Path, tmp_pat
     from hypergcn.models import build_model
 
     model = build_model("base", "demo", num_class=4)
-    recipe = {**TINY_RECIPE, "seed": 1, "amp": "off", "num_workers": 0}
+    recipe = {**TINY_RECIPE, "seed": 1, "amp": "off"}
     recipe.pop("eval_test")
     metadata = {
         "format": "hypergcn-model/1", "dataset": "demo", "benchmark": "xsub", "size": "base",
@@ -269,7 +269,7 @@ def test_a_model_file_of_the_first_format_still_evaluates(tiny_h5: Path, tmp_pat
     torch.save({"state_dict": model.state_dict(), "metadata": metadata}, tmp_path / "old.pt")
     info = read_benchmark_info(tiny_h5)
     loaded = load_trained(tmp_path / "old.pt", info, "joint")
-    assert loaded.run.recipe["window"] == 16 and loaded.run.precision == "off"
+    assert loaded.run.recipe["window"] == 16 and loaded.run.precision == "fp32"
     metrics = evaluate(
         loaded, info, scores_out=tmp_path / "s.npz", metrics_out=tmp_path / "m.json", device="cpu"
     )

@@ -71,16 +71,21 @@ def snakemake_cli(workdir: Path, *args: str, **kwargs) -> subprocess.CompletedPr
 
 def test_full_demo_dag(demo: Path) -> None:
     with open(demo / "results/summary.csv", newline="") as handle:
-        rows = list(csv.reader(handle))
-    assert rows[0] == ["stream", "demo/xsub/base"]
-    assert [r[0] for r in rows[1:]] == [*MODALITIES, *STREAM_SETS]
-    assert all(0.0 <= float(r[1]) <= 100.0 for r in rows[1:])
+        rows = list(csv.DictReader(handle))
+    test_selected = "best test epoch (selected on TEST set)"
+    assert [(r["stream"], r["selection"]) for r in rows] == [
+        (stream, selection)
+        for stream in (*MODALITIES, *STREAM_SETS)
+        for selection in ("last epoch", test_selected)
+    ]
+    assert all(r["n"] == "1" and r["std"] == "" and 0.0 <= float(r["mean"]) <= 100.0 for r in rows)
 
     for modality in MODALITIES:
         train_dir = demo / f"results/train/demo/xsub/base/{modality}"
         with open(train_dir / "metrics.csv", newline="") as handle:
             epochs = list(csv.DictReader(handle))
-        assert [row["epoch"] for row in epochs] == ["1", "2"] and epochs[-1]["selected"] == "last epoch"
+        assert [row["epoch"] for row in epochs] == ["1", "2"] and "last epoch" in epochs[-1]["selected"]
+        assert any("selected on TEST set" in row["selected"] for row in epochs)
         metrics = json.loads((demo / f"results/eval/demo/xsub/base/{modality}/metrics.json").read_text())
         assert metrics["n"] > 0 and metrics["num_class"] == 8
         assert metrics["provenance"]["selection"] == "last epoch"
@@ -118,13 +123,43 @@ def test_rerun_train_until_evaluate_dry_run(demo: Path) -> None:
     assert _job_counts(shown.stdout + shown.stderr) == {"train_model": 4, "evaluate_model": 4}
 
 
-def test_changing_the_selection_reevaluates_and_never_retrains(demo: Path) -> None:
+def test_changing_the_selection_only_changes_the_headline(demo: Path) -> None:
     selection = demo / "selection.yaml"
-    selection.write_text(yaml.safe_dump({"deviations": {"model_selection": "val"}}))
+    selection.write_text(yaml.safe_dump({"deviations": {"model_selection": "test"}}))
     shown = snakemake_cli(demo, "-n", configfiles=[selection])
     assert shown.returncode == 0, shown.stderr
     counts = _job_counts(shown.stdout + shown.stderr)
-    assert counts["evaluate_model"] == 4 and "train_model" not in counts and "build_benchmark" not in counts
+    assert counts.get("summarize_results") == 1
+    assert not {"train_model", "evaluate_model", "ensemble_streams"} & set(counts), counts
+
+
+def test_adding_a_seed_runs_only_that_seed_and_the_summary_gives_the_spread(demo: Path) -> None:
+    seeds = demo / "seeds.yaml"
+    seeds.write_text(yaml.safe_dump({"seeds": [1, 2]}))
+    shown = snakemake_cli(demo, "-n", configfiles=[seeds])
+    assert shown.returncode == 0, shown.stderr
+    counts = _job_counts(shown.stdout + shown.stderr)
+    # seed 2: 4 trainings, both selections evaluated and fused; then the aggregates; nothing of seed 1
+    assert {k: counts.get(k) for k in ("train_model", "evaluate_model", "ensemble_streams")} == {
+        "train_model": 4, "evaluate_model": 8, "ensemble_streams": 6,
+    }  # fmt: skip
+    assert not {"build_benchmark", "parse_skeletons", "plot_confusion"} & set(counts), counts
+    done = snakemake_cli(demo, configfiles=[seeds], timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (demo / f"{JOINT}/seed-2/model.pt").exists()
+    with open(demo / "results/summary.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {(r["stream"], r["selection"]) for r in rows} == {
+        (stream, selection)
+        for stream in (*MODALITIES, *STREAM_SETS)
+        for selection in ("last epoch", "best test epoch (selected on TEST set)")
+    }
+    for row in rows:
+        assert row["n"] == "2" and row["seeds"] == "1 2" and float(row["std"]) >= 0, row
+        assert float(row["min"]) <= float(row["mean"]) <= float(row["max"]), row
+        assert row["gap"] != "" and row["headline"] == ("yes" if row["selection"] == "last epoch" else "")
+    paper = (demo / "results/report/summary/paper_table.csv").read_text()
+    assert "demo/xsub/base [test-selected]" in paper and " ± " in paper
 
 
 def test_killed_training_resumes(demo: Path) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from hypergcn.config import SELECTION_LABELS
 from hypergcn.datasets import STREAM_SETS
 from hypergcn.evaluation.metrics import classification_metrics, topk_accuracy
 from hypergcn.io import load_npz, save_npz, write_json
@@ -183,10 +184,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset")
     parser.add_argument("--benchmark")
     parser.add_argument("--size")
+    parser.add_argument("--seed", type=int, help="the training seed of the fused streams (recorded)")
+    parser.add_argument(
+        "--selection",
+        choices=sorted(SELECTION_LABELS),
+        help="the model selection of the fused streams (recorded)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    identity = {k: getattr(args, k) for k in ("dataset", "benchmark", "size") if getattr(args, k)}
+    identity = {
+        k: getattr(args, k) for k in ("dataset", "benchmark", "size", "seed") if getattr(args, k) is not None
+    }
+    if args.selection:
+        identity.update(selection_key=args.selection, selection=SELECTION_LABELS[args.selection])
     try:
         ensemble(
             streams=args.streams,

@@ -43,8 +43,9 @@ class LoadedModel:
 
     model: nn.Module
     run: RunDescription
-    selection: str
+    selection: str  # its label, as outputs show it
     provenance: dict[str, Any]
+    selection_key: str = "released"  # last | val | test, or the authors' released weights
 
 
 def load_trained(
@@ -74,7 +75,7 @@ def load_trained(
         "model_selection": selection,
         "trained_with_package": meta.get("package_version"),
     }
-    return LoadedModel(model, run, chosen["label"], provenance)
+    return LoadedModel(model, run, chosen["label"], provenance, selection)
 
 
 def _trained_run(loaded: ModelFile) -> tuple[RunDescription, dict[str, Any]]:
@@ -83,14 +84,14 @@ def _trained_run(loaded: ModelFile) -> tuple[RunDescription, dict[str, Any]]:
     meta = loaded.metadata
     if "run" in meta:
         return RunDescription.from_dict(meta["run"]), meta["selections"][loaded.selection]
-    recipe = {k: v for k, v in meta["recipe"].items() if k in RECIPE_DEFAULTS and k not in ("seed", "amp")}
+    recipe = {k: v for k, v in meta["recipe"].items() if k in RECIPE_DEFAULTS}
     fields = {key: meta[key] for key in ("dataset", "benchmark", "modality", "test_sampling")}
     run = RunDescription.from_dict(
         {
             **fields,
             "size": loaded.config.size,
             "seed": meta["recipe"]["seed"],
-            "precision": meta["recipe"]["amp"],
+            "precision": "fp32" if meta["recipe"]["amp"] == "off" else "amp",
             "recipe": recipe,
             "virtual_joints": loaded.config.virtual_joints,
             "virtual_joint_init": loaded.config.virtual_joint_init,
@@ -157,6 +158,8 @@ def evaluate(
         "size": run.size,
         "modality": run.modality,
         "split": "test",
+        "seed": run.seed,
+        "selection_key": loaded.selection_key,
         "selection": loaded.selection,
         **classification_metrics(scores.logits, scores.labels, info.num_class),
         "provenance": provenance,

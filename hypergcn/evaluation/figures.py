@@ -2,8 +2,9 @@
 
 ``curves`` draws loss, top-1 and learning rate per epoch of a dataset/benchmark/size's streams;
 ``confusion`` the row-normalised confusion matrix of one metrics.json (action names from the dataset's
-declaration; a generated dataset's classes are synthetic and stay numbered); ``statistics`` turns the data
-stage's statistics.json into a two-column table. matplotlib is an optional extra, imported lazily.
+declaration; a generated dataset's classes are synthetic and stay numbered); ``summary`` the top-1 of
+summary.csv with its spread over the seeds; ``statistics`` turns the data stage's statistics.json into a
+two-column table. matplotlib is an optional extra, imported lazily.
 """
 
 from __future__ import annotations
@@ -151,6 +152,41 @@ def statistics_table(statistics_json: Path, out: Path) -> None:
         writer.writerows(flatten_json(data))
 
 
+def plot_summary(summary_csv: Path, out: Path) -> None:
+    """Top-1 per stream and ensemble, one panel per dataset/benchmark/size: the mean as a bar and the
+    seeds' min to max as an error bar, the honest selection beside the test-selected one."""
+    import numpy as np
+
+    plt = _pyplot()
+    with open(summary_csv, newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if "authors'" not in row["selection"]]
+    panels = list(dict.fromkeys(f"{r['dataset']}/{r['benchmark']}/{r['size']}" for r in rows))
+    selections = list(dict.fromkeys(r["selection"] for r in rows))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 3.4 * len(panels)), squeeze=False)
+    for ax, panel in zip(axes[:, 0], panels, strict=True):
+        mine = [r for r in rows if f"{r['dataset']}/{r['benchmark']}/{r['size']}" == panel]
+        streams = list(dict.fromkeys(r["stream"] for r in mine))
+        width = 0.8 / max(1, len(selections))
+        for i, selection in enumerate(selections):
+            by_stream = {r["stream"]: r for r in mine if r["selection"] == selection}
+            x = np.arange(len(streams)) + (i - (len(selections) - 1) / 2) * width
+            mean = np.array([float(by_stream[s]["mean"]) if s in by_stream else np.nan for s in streams])
+            low = np.array([float(by_stream[s]["min"]) if s in by_stream else np.nan for s in streams])
+            high = np.array([float(by_stream[s]["max"]) if s in by_stream else np.nan for s in streams])
+            n = max((int(r["n"]) for r in by_stream.values()), default=0)
+            ax.bar(x, mean, width, label=f"{selection} (n={n} seeds)")
+            ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="none", ecolor="black", capsize=3)
+        ax.set_xticks(np.arange(len(streams)), streams)
+        ax.set_ylabel("top-1 (%)")
+        ax.set_title(panel)
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format=out.suffix.lstrip(".") or "png", dpi=110)
+    plt.close(fig)
+
+
 def _class_names(dataset: str) -> list[str] | None:
     info = DATASETS.get(dataset)
     return None if info is None or info.generated else action_names(dataset)
@@ -166,7 +202,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     confusion.add_argument("--dataset", required=True, help="for the action names")
     statistics = kinds.add_parser("statistics", help="statistics.json as a two-column CSV table")
     statistics.add_argument("--statistics", required=True, type=Path)
-    for sub in (curves, confusion, statistics):
+    summary = kinds.add_parser("summary", help="top-1 with error bars from summary.csv")
+    summary.add_argument("--summary", required=True, type=Path)
+    for sub in (curves, confusion, statistics, summary):
         sub.add_argument("--out", required=True, type=Path)
 
 
@@ -176,6 +214,8 @@ def run(args: argparse.Namespace) -> int:
         plot_training_curves(args.metrics, labels, args.out, title=args.title)
     elif args.kind == "confusion":
         plot_confusion(args.metrics, args.out, class_names=_class_names(args.dataset))
+    elif args.kind == "summary":
+        plot_summary(args.summary, args.out)
     else:
         statistics_table(args.statistics, args.out)
     log.info("wrote %s", args.out)

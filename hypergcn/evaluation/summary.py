@@ -1,12 +1,15 @@
-"""``hypergcn summarize``: the paper-style results table, and the plots and tables of the HTML report.
+"""``hypergcn summarize``: the results table with its uncertainty, and the paper-style table.
 
-``summary.csv`` has one row per stream (joint, bone, joint_motion, bone_motion) and ensemble (j_b, j_b_jm,
-j_b_jm_bm) and one column per ``dataset/benchmark/size``; cells are test top-1 in percent (2 decimals),
-empty where a combination was not run. Authors' released checkpoints evaluated through ``pretrained:``
-get their own columns, suffixed `` (authors' weights)``, so they never mix with our numbers. Columns whose
-model was selected on the test set are suffixed `` [test-selected]``.
+``summary.csv`` has one row per dataset / benchmark / size / stream-or-ensemble / selection, with the test
+top-1 (%) over the training seeds: ``mean``, ``std`` (sample, n - 1; blank for one seed), ``min``, ``max``,
+``n`` and ``seeds``, and ``gap``: the test-selected mean minus the honest mean of the same combination (how
+much choosing the epoch on the test set flatters the number). Stream names stay ``joint`` ...
+``j_b_jm_bm``. The honest selection is the best validation epoch when the file has a validation split,
+else the last epoch; ``headline`` marks the selection ``deviations.model_selection`` puts first. The
+authors' released weights get their own rows (selection "authors' released weights ...").
 
-The report's figures and tables are drawn by ``hypergcn figure`` (:mod:`hypergcn.evaluation.figures`).
+``paper_table.csv`` holds the same numbers in the layout of the paper's tables: streams and ensembles as
+rows, ``dataset/benchmark/size`` and selection as columns, cells ``mean ± std``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import argparse
 import csv
 import json
 import logging
-from collections.abc import Sequence
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,61 +30,128 @@ from hypergcn.io import atomic_path
 log = logging.getLogger(__name__)
 
 ROWS: tuple[str, ...] = (*MODALITIES, *STREAM_SETS)
+COLUMNS = ["dataset", "benchmark", "size", "stream", "selection", "headline", "n", "mean", "std", "min", "max",
+           "gap", "seeds"]  # fmt: skip
 PRETRAINED_SUFFIX = " (authors' weights)"
 TEST_SELECTED_SUFFIX = " [test-selected]"
+HONEST, TEST_SELECTED, RELEASED = "honest", "test-selected", "released"
 
 
-def _column(metrics: dict[str, Any], pretrained: bool) -> str:
-    name = f"{metrics['dataset']}/{metrics['benchmark']}/{metrics['size']}"
-    if pretrained:
-        return name + PRETRAINED_SUFFIX
-    return name
+@dataclass
+class Cell:
+    """The top-1 of one combination and selection over its seeds."""
+
+    dataset: str
+    benchmark: str
+    size: str
+    stream: str
+    kind: str  # honest | test-selected | released
+    selection: str  # the label outputs show
+    top1: dict[int, float] = field(default_factory=dict)  # seed -> top-1
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return self.dataset, self.benchmark, self.size, self.stream
+
+    def stats(self) -> dict[str, float | int | str]:
+        values = [self.top1[seed] for seed in sorted(self.top1)]
+        return {
+            "n": len(values),
+            "mean": statistics.fmean(values),
+            "std": statistics.stdev(values) if len(values) > 1 else "",
+            "min": min(values),
+            "max": max(values),
+        }
 
 
-def summary_table(
-    eval_metrics: Sequence[Path],
-    ensemble_metrics: Sequence[Path] = (),
-    pretrained_metrics: Sequence[Path] = (),
-) -> tuple[list[str], dict[str, dict[str, float]]]:
-    """(columns, {row: {column: top1}}) from metrics.json files (evaluate and ensemble outputs)."""
-    cells: dict[str, dict[str, float]] = {row: {} for row in ROWS}
+def _kind(metrics: dict[str, Any], released: bool) -> str:
+    if released:
+        return RELEASED
+    return TEST_SELECTED if metrics.get("selection_key") == "test" else HONEST
+
+
+def collect(
+    eval_metrics: Iterable[Path], ensemble_metrics: Iterable[Path], released: Iterable[Path]
+) -> list[Cell]:
+    """One cell per combination and selection, gathering the seeds' top-1 from the metrics.json files."""
+    cells: dict[tuple[str, ...], Cell] = {}
+    sources = [(path, False) for path in [*eval_metrics, *ensemble_metrics]] + [
+        (path, True) for path in released
+    ]
+    for path, is_released in sources:
+        metrics = json.loads(Path(path).read_text())
+        stream = metrics.get("streams") or metrics["modality"]
+        kind = _kind(metrics, is_released)
+        fields = (metrics["dataset"], metrics["benchmark"], metrics["size"], stream)
+        cell = cells.setdefault((*fields, kind), Cell(*fields, kind, str(metrics.get("selection", ""))))
+        seed = int(metrics.get("seed") or 0)
+        if seed in cell.top1:
+            raise ValueError(f"{path}: a second result for seed {seed} of {'/'.join(fields)} ({kind})")
+        cell.top1[seed] = float(metrics["top1"])
+    order = {name: i for i, name in enumerate(ROWS)}
+    kinds = {HONEST: 0, TEST_SELECTED: 1, RELEASED: 2}
+    return sorted(
+        cells.values(), key=lambda c: (c.dataset, c.benchmark, c.size, order[c.stream], kinds[c.kind])
+    )
+
+
+def _number(value: float | int | str) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def summary_rows(cells: Sequence[Cell], headline: str) -> list[dict[str, str]]:
+    """The rows of summary.csv; ``headline`` is the configured model_selection (last, val or test)."""
+    means = {(c.key, c.kind): c.stats()["mean"] for c in cells}
+    headline_kind = TEST_SELECTED if headline == "test" else HONEST
+    rows = []
+    for cell in cells:
+        pair = [means.get((cell.key, kind)) for kind in (TEST_SELECTED, HONEST)]
+        gap = pair[0] - pair[1] if cell.kind != RELEASED and None not in pair else ""
+        values = {
+            "dataset": cell.dataset,
+            "benchmark": cell.benchmark,
+            "size": cell.size,
+            "stream": cell.stream,
+        }
+        values.update(selection=cell.selection, headline="yes" if cell.kind == headline_kind else "")
+        values.update({k: _number(v) for k, v in cell.stats().items()})
+        values.update(gap=_number(gap), seeds=" ".join(str(seed) for seed in sorted(cell.top1)))
+        rows.append(values)
+    return rows
+
+
+def paper_table(cells: Sequence[Cell]) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """(columns, {stream: {column: "mean ± std"}}): the paper's layout, one column per selection."""
+    suffix = {HONEST: "", TEST_SELECTED: TEST_SELECTED_SUFFIX, RELEASED: PRETRAINED_SUFFIX}
     columns: list[str] = []
-    test_selected: set[str] = set()
-    for paths, pretrained in ((eval_metrics, False), (ensemble_metrics, False), (pretrained_metrics, True)):
-        for path in paths:
-            metrics = json.loads(Path(path).read_text())
-            row = metrics.get("streams") or metrics["modality"]
-            column = _column(metrics, pretrained)
-            if column not in columns:
-                columns.append(column)
-            cells[row][column] = float(metrics["top1"])
-            if not pretrained and "TEST" in str(metrics.get("selection") or ""):
-                test_selected.add(column)
-    renamed = {c: c + TEST_SELECTED_SUFFIX if c in test_selected else c for c in columns}
-    cells = {row: {renamed[c]: v for c, v in values.items()} for row, values in cells.items()}
-    return [renamed[c] for c in columns], cells
+    table: dict[str, dict[str, str]] = {row: {} for row in ROWS}
+    for cell in cells:
+        column = f"{cell.dataset}/{cell.benchmark}/{cell.size}{suffix[cell.kind]}"
+        if column not in columns:
+            columns.append(column)
+        stats = cell.stats()
+        spread = f" ± {stats['std']:.2f}" if stats["std"] != "" else ""
+        table[cell.stream][column] = f"{stats['mean']:.2f}{spread}"
+    return columns, table
 
 
-def write_summary(
-    out: Path,
-    eval_metrics: Sequence[Path],
-    ensemble_metrics: Sequence[Path] = (),
-    pretrained_metrics: Sequence[Path] = (),
-) -> list[str]:
-    """Write ``summary.csv``; returns its lines (also logged)."""
-    columns, cells = summary_table(eval_metrics, ensemble_metrics, pretrained_metrics)
-    lines: list[str] = []
-    with atomic_path(out) as tmp, open(tmp, "w", newline="") as handle:
+def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["stream", *columns])
-        for row in ROWS:
-            values = [f"{cells[row][c]:.2f}" if c in cells[row] else "" for c in columns]
-            if any(values):
-                writer.writerow([row, *values])
-                lines.append(",".join([row, *values]))
-    for line in lines:
-        log.info("%s", line)
-    return lines
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_summary(out: Path, cells: Sequence[Cell], headline: str, paper_out: Path | None = None) -> None:
+    """Write ``summary.csv`` (and the paper-style table) and log the paper table's lines."""
+    rows = summary_rows(cells, headline)
+    _write_csv(out, COLUMNS, ([row[c] for c in COLUMNS] for row in rows))
+    columns, table = paper_table(cells)
+    lines = [[stream, *(table[stream].get(c, "") for c in columns)] for stream in ROWS if table[stream]]
+    if paper_out is not None:
+        _write_csv(paper_out, ["stream", *columns], lines)
+    for line in [["stream", *columns], *lines]:
+        log.info("%s", ", ".join(line))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -92,14 +164,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ensemble", nargs="*", default=[], type=Path, help="ensemble_streams metrics.json files"
     )
     parser.add_argument(
-        "--pretrained", nargs="*", default=[], type=Path, help="authors' checkpoints' metrics.json"
+        "--pretrained", nargs="*", default=[], type=Path, help="metrics.json of the authors' released weights"
+    )
+    parser.add_argument(
+        "--headline", default="last", choices=["last", "val", "test"], help="deviations.model_selection"
     )
     parser.add_argument("--out", required=True, type=Path, help="output summary.csv")
+    parser.add_argument("--paper-table", type=Path, help="output paper-style table (CSV)")
 
 
 def run(args: argparse.Namespace) -> int:
     if not (args.eval or args.ensemble or args.pretrained):
         log.error("nothing to summarise: give --eval, --ensemble or --pretrained metrics files")
         return 1
-    write_summary(args.out, args.eval, args.ensemble, args.pretrained)
+    try:
+        cells = collect(args.eval, args.ensemble, args.pretrained)
+    except (ValueError, KeyError) as err:
+        log.error("%s", err)
+        return 1
+    write_summary(args.out, cells, args.headline, args.paper_table)
     return 0

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -65,6 +66,14 @@ def hyper_norm(H: Tensor, W: Tensor) -> Tensor:
     return (H * (W.square() / edge_degree).unsqueeze(-2)) @ H.mT / vertex_degree.unsqueeze(-1)
 
 
+class Hypergraph(NamedTuple):
+    """One layer's adaptive hypergraph per sample and head, over the V real and P virtual joints."""
+
+    incidence: Tensor  # H (N', heads, V', V'): row u holds u's weights on its k nearest vertices
+    weights: Tensor  # W (N', heads, V'): one weight per hyperedge, in (-1, 1)
+    normalised: Tensor  # G (N', heads, V', V') = hyper_norm(H, W), added to the skeleton graph
+
+
 # ------------------------------------------------------------------------------------------------- layers
 class HyperGraphConv(nn.Module):
     """HYPERGC (docs/method.md#hypergraph-convolution): per head, aggregate joints over the skeleton graph
@@ -102,15 +111,30 @@ class HyperGraphConv(nn.Module):
                 kaiming_fan_out_(module)
         nn.init.constant_(self.bn.weight, 1e-6)  # the graph branch starts switched off
 
+    def hypergraph(self, x: Tensor) -> Hypergraph:
+        """The adaptive hypergraph of input x (N', C, T, V): incidence, hyperedge weights, normalised G.
+
+        In the parameters' precision (float32) under autocast too: from the temporal means through the
+        projections, distances, top-k, softmax and normalisation, so bf16 rounding never changes which joints a
+        hyperedge links (the authors train in float32). Without autocast the cast is a no-op, so the result is
+        the authors' bit for bit.
+        """
+        dtype = self.to_V.weight.dtype  # the parameters' precision: float32 under autocast, else the model's
+        with torch.autocast(x.device.type, enabled=False):
+            n = x.shape[0]
+            virtual = self.hyper_joint.t()
+            mean = torch.cat([x.to(dtype).mean(2), virtual.expand(n, -1, -1)], dim=2)  # (N', C_in, V')
+            H = knn_hypergraph(self.to_V(mean).view(n, self.heads, -1, mean.shape[-1]).mT)
+            W = self.to_W(mean)
+            return Hypergraph(H, W, hyper_norm(H, W))
+
     def forward(self, x: Tensor) -> Tensor:
         n, _, t, v = x.shape
         heads = self.heads
         x_nchw = relayout(x, torch.contiguous_format)  # the head-wise matmuls below want (C, T, V) per sample
         virtual = self.hyper_joint.t()  # (C_in, P): constant over samples and frames
         # 1. hypergraph and hyperedge weights from every vertex's temporal mean
-        mean = torch.cat([x_nchw.mean(2), virtual.expand(n, -1, -1)], dim=2)  # (N', C_in, V')
-        H = knn_hypergraph(self.to_V(mean).view(n, heads, -1, mean.shape[-1]).mT)
-        G = hyper_norm(H, self.to_W(mean))
+        G = self.hypergraph(x_nchw).normalised
         # 2. per-head adjacency; only the rows of real joints survive the layer
         graph = self.edge_importance * self.PA
         graph = graph / (graph.abs().sum(dim=-1, keepdim=True) + 1e-8)

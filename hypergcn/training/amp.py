@@ -33,21 +33,19 @@ class AmpPolicy:
         return torch.autocast(device_type=self.device_type, dtype=self.dtype)
 
 
-def resolve_amp(setting: str, device: torch.device) -> AmpPolicy:
-    """``auto``: bf16 on a GPU that supports it, else fp16 on GPU; off on CPU (slow there, no gain).
+PRECISIONS: tuple[str, ...] = ("amp", "fp32")
 
-    ``bf16`` also works on CPU (explicit request); ``fp16`` needs CUDA.
+
+def resolve_amp(precision: str, device: torch.device) -> AmpPolicy:
+    """The autocast policy of the ``deviations.precision`` switch on ``device``.
+
+    ``amp``: bf16 autocast on a GPU that supports it, else fp16 (with a GradScaler); float32 on a CPU,
+    where autocast is slow and gains nothing. ``fp32``: the authors' setting, torch's float32 defaults
+    everywhere. The hypergraph construction stays float32 under autocast either way
+    (``hypergcn.models.hypergcn.HyperGraphConv``), so rounding never changes which joints are linked.
     """
-    if setting == "off":
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r} (deviations.precision)")
+    if precision == "fp32" or device.type != "cuda":
         return AmpPolicy(None, device.type)
-    if setting == "auto":
-        if device.type != "cuda":
-            return AmpPolicy(None, device.type)
-        return AmpPolicy(torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16, "cuda")
-    if setting == "bf16":
-        return AmpPolicy(torch.bfloat16, device.type)
-    if setting == "fp16":
-        if device.type != "cuda":
-            raise ValueError("recipe amp: fp16 needs a CUDA device; use 'off' or 'bf16' on CPU")
-        return AmpPolicy(torch.float16, "cuda")
-    raise ValueError(f"recipe amp must be auto, off, bf16 or fp16, got {setting!r}")
+    return AmpPolicy(torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16, "cuda")

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 import hypergcn
+from hypergcn.config import SELECTION_LABELS
 from hypergcn.data.benchmark_file import BenchmarkInfo
 from hypergcn.io import atomic_path
 from hypergcn.models.model_file import save_model_file
@@ -25,11 +26,6 @@ METRIC_COLUMNS = [
     "val_loss", "val_top1", "val_top5", "test_loss", "test_top1", "test_top5",
     "samples_per_s", "epoch_s", "selected",
 ]  # fmt: skip
-SELECTION_LABELS = {
-    "last": "last epoch",
-    "val": "best validation epoch",
-    "test": "best test epoch (selected on TEST set)",
-}
 
 
 def _csv_value(value: Any) -> Any:

@@ -8,7 +8,12 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 import hypergcn
-from hypergcn.config import config_errors, resolve_deviations
+from hypergcn.config import (
+    config_errors,
+    config_seeds,
+    describe_run,
+    resolve_deviations,
+)
 from hypergcn.datasets import (
     BENCHMARKS,
     DATASETS,
@@ -38,6 +43,40 @@ VALIDATION = {
     "seed": int((config.get("validation") or {}).get("seed", 1)),
 }
 PACKAGE_VERSION = hypergcn.__version__
+SEEDS = config_seeds(config)
+# Every training keeps two model selections, each evaluated and fused: the honest one (best validation
+# epoch with a validation split, else the last epoch) under today's paths, and the best test epoch (the
+# authors' protocol, selected on the TEST set) beside it, suffixed -best-test. model_selection only picks
+# the headline of the summary.
+HONEST_SELECTION = "val" if VALIDATION["fraction"] > 0 else "last"
+TEST_SUFFIX = "-best-test"
+if DEVIATIONS["model_selection"] == "val" and HONEST_SELECTION != "val":
+    raise WorkflowError(
+        "config key deviations.model_selection: 'val' needs a validation split; set validation.fraction > 0"
+    )
+
+
+def seed_dir(seed):
+    """Path part of a seed: none for the first seed (today's paths), /seed-<n> for the others."""
+    return "" if seed == SEEDS[0] else f"/seed-{seed}"
+
+
+def seed_of(wildcards):
+    """The seed of a job: from its {seeddir}, the first seed where the path has none."""
+    seeddir = getattr(wildcards, "seeddir", "")
+    return int(seeddir.removeprefix("/seed-")) if seeddir else SEEDS[0]
+
+
+def selection_of(wildcards):
+    """The model selection of an evaluation or ensemble output: its suffix names the test-selected one."""
+    return "test" if wildcards.selected else HONEST_SELECTION
+
+
+def scores_test_split(dataset, benchmark, size, modality, seed):
+    """Whether the run scores the test split every epoch (and so keeps a best-test-epoch selection)."""
+    return describe_run(config, dataset, benchmark, size, modality, seed).recipe[
+        "eval_test"
+    ]
 
 
 def experiment(dataset):
@@ -67,6 +106,8 @@ wildcard_constraints:
     modality="|".join(MODALITIES),
     streams="|".join(STREAM_SETS),
     shard=SHARD_PATTERN,
+    seeddir=r"|/seed-\d+",
+    selected=f"|{TEST_SUFFIX}",
 
 
 def experiment_runs(datasets=None):
@@ -89,6 +130,31 @@ def experiment_ensembles():
                 for streams in exp.get("ensembles", []):
                     if set(STREAM_SETS[streams]) <= modalities:
                         yield dataset, benchmark, size, streams
+
+
+def seeded_results():
+    """(kind, dataset, benchmark, size, name, seed, suffix) of every evaluation and ensemble to build:
+    each seed, the honest selection, and the test-selected one where every stream scored the test split.
+    """
+    for kind, combos in (
+        ("eval", experiment_runs()),
+        ("ensemble", experiment_ensembles()),
+    ):
+        for dataset, benchmark, size, name in combos:
+            for seed in SEEDS:
+                yield kind, dataset, benchmark, size, name, seed, ""
+                streams = STREAM_SETS.get(name, (name,))
+                if all(
+                    scores_test_split(dataset, benchmark, size, m, seed)
+                    for m in streams
+                ):
+                    yield kind, dataset, benchmark, size, name, seed, TEST_SUFFIX
+
+
+def result_file(
+    kind, dataset, benchmark, size, name, seed, suffix, stem="metrics", ext="json"
+):
+    return f"results/{kind}/{dataset}/{benchmark}/{size}/{name}{seed_dir(seed)}/{stem}{suffix}.{ext}"
 
 
 def pretrained_runs():
@@ -125,9 +191,13 @@ def report_targets():
         f"results/report/confusion/{kind}/{d}/{b}/{s}/{name}.png"
         for kind, (d, b, s, name) in sources
     ]
-    return targets
+    return [*targets, "results/report/summary/top1.png"]
 
 
 def all_targets():
     """What `snakemake` with no target builds: the summary table and the report's plots and tables."""
-    return ["results/summary.csv", *report_targets()]
+    return [
+        "results/summary.csv",
+        "results/report/summary/paper_table.csv",
+        *report_targets(),
+    ]

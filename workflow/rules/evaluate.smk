@@ -1,27 +1,28 @@
 # Evaluation of trained models and of the authors' released weights, and the fusion of stream scores.
 
 
-# The configured model selection (deviations.model_selection) picks one of the weights model.pt keeps
-# (last, best validation, best test epoch): changing it re-evaluates and never retrains.
+# model.pt keeps the weights of each model selection; this rule scores one: the honest one (best validation
+# epoch with a validation split, else the last epoch) under today's paths, or the best test epoch (selected
+# on the TEST set, the authors' protocol) beside it, suffixed -best-test ({selected}).
 rule evaluate_model:
     input:
-        model="results/train/{dataset}/{benchmark}/{size}/{modality}/model.pt",
+        model="results/train/{dataset}/{benchmark}/{size}/{modality}{seeddir}/model.pt",
         data="results/data/{dataset}/{benchmark}.h5",
     output:
         **VAL_SCORES,
-        scores="results/eval/{dataset}/{benchmark}/{size}/{modality}/scores.npz",
-        metrics="results/eval/{dataset}/{benchmark}/{size}/{modality}/metrics.json",
+        scores="results/eval/{dataset}/{benchmark}/{size}/{modality}{seeddir}/scores{selected}.npz",
+        metrics="results/eval/{dataset}/{benchmark}/{size}/{modality}{seeddir}/metrics{selected}.json",
     log:
-        "results/logs/evaluate_model/{dataset}/{benchmark}/{size}/{modality}.log",
+        "results/logs/evaluate_model/{dataset}/{benchmark}/{size}/{modality}{seeddir}{selected}.log",
     benchmark:
-        "results/benchmarks/evaluate_model/{dataset}/{benchmark}/{size}/{modality}.tsv"
+        "results/benchmarks/evaluate_model/{dataset}/{benchmark}/{size}/{modality}{seeddir}{selected}.tsv"
     conda:
         "../../envs/train.yaml"
     threads: train_threads
     resources:
         gpu=GPU_PER_JOB,
     params:
-        selection=DEVIATIONS["model_selection"],
+        selection=selection_of,
         val=val_scores_option,
         device=device,
     shell:
@@ -62,18 +63,21 @@ rule ensemble_streams:
         scores=ensemble_scores,
         val=ensemble_val_scores,
     output:
-        metrics="results/ensemble/{dataset}/{benchmark}/{size}/{streams}/metrics.json",
-        scores="results/ensemble/{dataset}/{benchmark}/{size}/{streams}/scores.npz",
+        metrics="results/ensemble/{dataset}/{benchmark}/{size}/{streams}{seeddir}/metrics{selected}.json",
+        scores="results/ensemble/{dataset}/{benchmark}/{size}/{streams}{seeddir}/scores{selected}.npz",
     log:
-        "results/logs/ensemble_streams/{dataset}/{benchmark}/{size}/{streams}.log",
+        "results/logs/ensemble_streams/{dataset}/{benchmark}/{size}/{streams}{seeddir}{selected}.log",
     localrule: True
     conda:
         "../../envs/report.yaml"
     params:
         weights=fusion_weights,
         search=search_option,
+        seed=seed_of,
+        selection=selection_of,
     shell:
         "hypergcn ensemble --streams {wildcards.streams} --scores {input.scores:q}"
         " --weights {params.weights} {params.search:q} --metrics {output.metrics:q}"
         " --out-scores {output.scores:q} --dataset {wildcards.dataset}"
-        " --benchmark {wildcards.benchmark} --size {wildcards.size} > {log:q} 2>&1"
+        " --benchmark {wildcards.benchmark} --size {wildcards.size} --seed {params.seed}"
+        " --selection {params.selection} > {log:q} 2>&1"

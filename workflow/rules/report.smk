@@ -6,24 +6,52 @@ report: "../report/workflow.rst"
 
 rule summarize_results:
     input:
-        eval=summary_eval_inputs,
-        ensemble=summary_ensemble_inputs,
+        eval=summary_inputs("eval"),
+        ensemble=summary_inputs("ensemble"),
         pretrained=summary_pretrained_inputs,
     output:
-        report(
+        summary=report(
             "results/summary.csv",
             caption="../report/summary.rst",
             category="Results",
-            labels={"table": "top-1 (%)"},
+            labels={"table": "top-1 (%) per seed set and selection"},
+        ),
+        paper=report(
+            "results/report/summary/paper_table.csv",
+            caption="../report/paper_table.rst",
+            category="Results",
+            labels={"table": "paper-style top-1 (%)"},
         ),
     log:
         "results/logs/summarize_results.log",
     localrule: True
     conda:
         "../../envs/report.yaml"
+    params:
+        headline=DEVIATIONS["model_selection"],
     shell:
         "hypergcn summarize --eval {input.eval:q} --ensemble {input.ensemble:q}"
-        " --pretrained {input.pretrained:q} --out {output:q} > {log:q} 2>&1"
+        " --pretrained {input.pretrained:q} --headline {params.headline}"
+        " --out {output.summary:q} --paper-table {output.paper:q} > {log:q} 2>&1"
+
+
+rule plot_summary:
+    input:
+        "results/summary.csv",
+    output:
+        report(
+            "results/report/summary/top1.png",
+            caption="../report/summary_plot.rst",
+            category="Results",
+            labels={"table": "top-1 with error bars"},
+        ),
+    log:
+        "results/logs/plot_summary.log",
+    localrule: True
+    conda:
+        "../../envs/report.yaml"
+    shell:
+        "hypergcn figure summary --summary {input:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule plot_training_curves:

@@ -1,6 +1,6 @@
 # Inputs and params of the training, evaluation and report rules (train.smk, evaluate.smk, report.smk):
 # the run description of each training job, launcher, device and threads, and the score files to fuse.
-from hypergcn.config import describe_run, ensemble_weights
+from hypergcn.config import ensemble_weights
 from hypergcn.training.gpus import local_gpu_count
 
 
@@ -12,6 +12,7 @@ def run_description(wildcards):
         wildcards.benchmark,
         wildcards.size,
         wildcards.modality,
+        seed_of(wildcards),
     ).to_json()
 
 
@@ -56,7 +57,7 @@ def has_validation():
 # val_scores.npz exists only with a validation split, so the output is declared only then.
 VAL_SCORES = (
     {
-        "val_scores": "results/eval/{dataset}/{benchmark}/{size}/{modality}/val_scores.npz"
+        "val_scores": "results/eval/{dataset}/{benchmark}/{size}/{modality}{seeddir}/val_scores{selected}.npz"
     }
     if has_validation()
     else {}
@@ -84,12 +85,17 @@ def sha256_option(wildcards):
     return ["--sha256", sha] if sha else []
 
 
-def ensemble_scores(wildcards):
-    """Test scores of the fused streams, in the order of STREAM_SETS[streams]."""
+def stream_files(wildcards, stem):
+    """One file per fused stream (in the order of STREAM_SETS[streams]), of the same seed and selection."""
+    w = wildcards
     return [
-        f"results/eval/{wildcards.dataset}/{wildcards.benchmark}/{wildcards.size}/{m}/scores.npz"
-        for m in STREAM_SETS[wildcards.streams]
+        f"results/eval/{w.dataset}/{w.benchmark}/{w.size}/{m}{w.seeddir}/{stem}{w.selected}.npz"
+        for m in STREAM_SETS[w.streams]
     ]
+
+
+def ensemble_scores(wildcards):
+    return stream_files(wildcards, "scores")
 
 
 def ensemble_val_scores(wildcards):
@@ -100,10 +106,7 @@ def ensemble_val_scores(wildcards):
         raise WorkflowError(
             "config key ensemble.search: true needs a validation split; set validation.fraction > 0"
         )
-    return [
-        f"results/eval/{wildcards.dataset}/{wildcards.benchmark}/{wildcards.size}/{m}/val_scores.npz"
-        for m in STREAM_SETS[wildcards.streams]
-    ]
+    return stream_files(wildcards, "val_scores")
 
 
 def fusion_weights(wildcards):
@@ -120,17 +123,8 @@ def search_option(wildcards, input):
     return ["--search", "--val-scores", *input.val] if input.val else []
 
 
-def summary_eval_inputs(wildcards=None):
-    return [
-        f"results/eval/{d}/{b}/{s}/{m}/metrics.json" for d, b, s, m in experiment_runs()
-    ]
-
-
-def summary_ensemble_inputs(wildcards=None):
-    return [
-        f"results/ensemble/{d}/{b}/{s}/{e}/metrics.json"
-        for d, b, s, e in experiment_ensembles()
-    ]
+def summary_inputs(kind):
+    return [result_file(*result) for result in seeded_results() if result[0] == kind]
 
 
 def summary_pretrained_inputs(wildcards=None):

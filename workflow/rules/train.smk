@@ -1,4 +1,5 @@
-# Training: one job per (dataset, benchmark, size, modality), resumable from undeclared checkpoints.
+# Training: one job per (dataset, benchmark, size, modality, seed), resumable from undeclared checkpoints.
+# The first seed writes to the seedless paths, the others to .../{modality}/seed-<n>/ ({seeddir}).
 
 
 # Resume: checkpoints go to the undeclared checkpoints/ folder every epoch; a rerun of a killed job
@@ -10,18 +11,22 @@ rule train_model:
     input:
         data="results/data/{dataset}/{benchmark}.h5",
     output:
-        model="results/train/{dataset}/{benchmark}/{size}/{modality}/model.pt",
+        model="results/train/{dataset}/{benchmark}/{size}/{modality}{seeddir}/model.pt",
         metrics=report(
-            "results/train/{dataset}/{benchmark}/{size}/{modality}/metrics.csv",
+            "results/train/{dataset}/{benchmark}/{size}/{modality}{seeddir}/metrics.csv",
             caption="../report/train_metrics.rst",
             category="Training",
             subcategory="{dataset}/{benchmark}/{size}",
-            labels={"modality": "{modality}", "table": "metrics per epoch"},
+            labels={
+                "modality": "{modality}",
+                "seed": "{seeddir}",
+                "table": "metrics per epoch",
+            },
         ),
     log:
-        "results/logs/train_model/{dataset}/{benchmark}/{size}/{modality}.log",
+        "results/logs/train_model/{dataset}/{benchmark}/{size}/{modality}{seeddir}.log",
     benchmark:
-        "results/benchmarks/train_model/{dataset}/{benchmark}/{size}/{modality}.tsv"
+        "results/benchmarks/train_model/{dataset}/{benchmark}/{size}/{modality}{seeddir}.tsv"
     conda:
         "../../envs/train.yaml"
     threads: train_threads
