@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+# The test suite's tiny demo: 4 subjects, 1 repetition, 2 epochs of window 16, and figures of 2 samples with
+# 4-frame GIFs, so the whole DAG with every report figure runs in about two minutes on 2 cores.
+DEMO_OVERLAY = {
+    "demo": {"subjects": [1, 2, 3, 4], "repetitions": 1},
+    "recipe_overrides": {
+        "demo": {
+            "epochs": 2,
+            "batch_size": 16,
+            "test_batch_size": 32,
+            "warmup_epochs": 1,
+            "lr_steps": [],
+            "window": 16,
+            "num_workers": 0,
+        }
+    },
+    "figures": {"classes": 2, "gif_frames": 4},
+}
 
 
 def run_workflow(
@@ -62,6 +82,32 @@ def run_workflow(
                 dag_api.execute_workflow(executor="local", execution_settings=ExecutionSettings())
     finally:
         os.chdir(old_cwd)
+
+
+def build_report(workdir: Path, out: Path, configfiles: list[Path]) -> None:
+    """``snakemake --report`` of a finished run (a subprocess: the report is a CLI feature)."""
+    cmd = [
+        sys.executable, "-m", "snakemake", "--report", str(out), "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+        "--workflow-profile", "none", "--cores", "1", "--configfile", *map(str, configfiles),
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and out.exists(), done.stdout + done.stderr
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> Path:
+    """Workdir of a finished tiny demo run (``DEMO_OVERLAY``, written there as ``overlay.yaml`` for CLI runs)
+    with its HTML report ``report.html``.
+
+    One run serves the workflow tests and the browser test. The report is built at once, before any test
+    changes the workdir (the workflow tests add a seed and retrain a stream), so it shows the run as made.
+    """
+    workdir = tmp_path_factory.mktemp("demo_full")
+    overlay = workdir / "overlay.yaml"
+    overlay.write_text(yaml.safe_dump(DEMO_OVERLAY))
+    run_workflow(workdir, configfiles=[overlay])
+    build_report(workdir, workdir / "report.html", [overlay])
+    return workdir
 
 
 @pytest.fixture

@@ -29,7 +29,9 @@ def test_smoke_run_on_cpu(tmp_path, capsys) -> None:
     assert bench_gpu.main([*args, "--precisions", "fp32", "amp"]) == 0
     rows = json.loads(out.read_text())
     assert [(r["precision"], r["amp"]) for r in rows] == [("fp32", "off"), ("amp", "off")]  # float32 on a CPU
-    assert all(r["step_ms"] > 0 and r["epoch_min"] == pytest.approx(r["step_ms"] * 984 / 60_000) for r in rows)
+    assert all(
+        r["step_ms"] > 0 and r["epoch_min"] == pytest.approx(r["step_ms"] * 984 / 60_000) for r in rows
+    )
     assert "| fp32 | off | 0 |" in capsys.readouterr().out
 
 

@@ -24,7 +24,7 @@ from hypergcn.models import (
     model_config,
 )
 from hypergcn.models.config import FINAL_WIDTH
-from hypergcn.models.hypergcn import hyper_norm, knn_hypergraph
+from hypergcn.models.hypergcn import Hypergraph, hyper_norm, knn_hypergraph
 from tests.reference import authors_model as ref
 
 
@@ -533,3 +533,105 @@ def test_precision_switch_resolves_per_device():
     assert not resolve_amp("fp32", torch.device("cpu")).enabled
     with pytest.raises(ValueError, match="deviations.precision"):
         resolve_amp("bf16", torch.device("cpu"))
+
+
+# ------------------------------------------------------------------------------------- what the model built
+def _layer_from_hypergraph(conv, x: torch.Tensor, graph) -> torch.Tensor:
+    """A hypergraph convolution written out the authors' way, from a given hypergraph: the virtual joints
+    appended to every frame, conv_d over all V + P vertices, aggregation with A = PA' + ReLU(alpha) G, only
+    the real joints' rows kept, then BN, the down path and ReLU."""
+    n, _, t, v = x.shape
+    virtual = conv.hyper_joint.t()[None, :, None, :].expand(n, -1, t, -1)
+    d = conv.conv_d(torch.cat([x, virtual], dim=3))  # (N', C_out, T, V')
+    fixed = conv.edge_importance * conv.PA
+    fixed = fixed / (fixed.abs().sum(dim=-1, keepdim=True) + 1e-8)
+    A = fixed + F.relu(conv.alpha) * graph.normalised  # (N', heads, V', V')
+    d = d.view(n, conv.heads, -1, t, d.shape[-1])
+    y = torch.einsum("nhctw,nhuw->nhctu", d, A)[..., :v].reshape(n, -1, t, v)
+    return F.relu(conv.bn(y) + conv.down(x))
+
+
+@pytest.mark.parametrize(("dataset", "virtual_joints"), [("ntu60", 3), ("ucla", 0)])
+def test_the_hypergraph_accessor_returns_the_graphs_the_forward_pass_used(
+    exact_cdist, dataset, virtual_joints
+):
+    torch.manual_seed(0)
+    model = build_model("base", dataset, virtual_joints=virtual_joints)
+    _trained_like(model, 0)
+    model.eval()
+    x = _input(dataset, batch=2, frames=12)
+    units = [name for name, _ in model.named_children() if name.startswith("l")]
+    seen: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+    handles = [
+        getattr(model, name).gcn1.register_forward_hook(
+            lambda module, inputs, output, name=name: seen.__setitem__(name, (inputs[0], output))
+        )
+        for name in units
+    ]
+    with torch.no_grad():
+        logits = model(x)
+    for handle in handles:
+        handle.remove()
+
+    traced, graphs = model.trace_hypergraphs(x)
+    assert list(graphs) == units == [f"l{i}" for i in range(1, 10)]
+    torch.testing.assert_close(traced, logits, rtol=0, atol=0)
+    real = DATASETS[dataset].num_point
+    for name, graph in graphs.items():
+        conv = getattr(model, name).gcn1
+        layer_input, layer_output = seen[name]
+        vertices = real + virtual_joints
+        assert graph.incidence.shape == (2 * DATASETS[dataset].num_person, 8, vertices, vertices)
+        assert graph.weights.shape == graph.incidence.shape[:3]
+        # each row: softmax weights on its k = 9 nearest vertices (far ones may underflow to 0), summing to 1;
+        # G is the authors' normalisation of H and W
+        assert ((graph.incidence > 0).sum(-1) <= 9).all()
+        torch.testing.assert_close(graph.incidence.sum(-1), torch.ones(graph.incidence.shape[:3]))
+        torch.testing.assert_close(graph.normalised, hyper_norm(graph.incidence, graph.weights))
+        # the layer's output, recomputed from the returned hypergraph, is what the forward pass produced
+        with torch.no_grad():
+            rebuilt = _layer_from_hypergraph(conv, layer_input.contiguous(), graph)
+        _assert_same(layer_output, rebuilt)
+        links = graph.virtual_links(real)
+        assert links.shape == (graph.incidence.shape[0], 8, virtual_joints, real)
+        if virtual_joints:
+            torch.testing.assert_close(
+                links[:, :, 1, 4], graph.incidence[:, :, 4, real + 1] + graph.incidence[:, :, real + 1, 4]
+            )
+    assert list(model.hypergraphs(x, ["l9", "l1"])) == ["l9", "l1"]
+    with pytest.raises(ValueError, match="unknown layers"):
+        model.hypergraphs(x, ["l10"])
+
+
+def test_hypergraphs_equal_the_ones_built_inside_forward(monkeypatch):
+    """Bit for bit, with torch's default distances: the accessor hands hypergraph() the very input (and
+    memory layout) that forward does."""
+    from hypergcn.models.hypergcn import HyperGraphConv
+
+    torch.manual_seed(1)
+    model = build_model("base", "ntu60").eval()
+    x = _input("ntu60", batch=1, frames=8)
+    inside: list = []
+    original = HyperGraphConv._hypergraph  # what forward calls, with the virtual joints it aggregates
+    monkeypatch.setattr(
+        HyperGraphConv, "_hypergraph", lambda self, z, v: inside.append(original(self, z, v)) or inside[-1]
+    )
+    with torch.no_grad():
+        model(x)
+    monkeypatch.setattr(HyperGraphConv, "_hypergraph", original)
+    graphs = model.hypergraphs(x)
+    assert len(inside) == len(graphs) == 9
+    for built, returned in zip(inside, graphs.values(), strict=True):
+        for field in Hypergraph._fields:
+            assert torch.equal(getattr(built, field), getattr(returned, field)), field
+
+
+def test_forward_features_are_what_fc_classifies():
+    torch.manual_seed(0)
+    model = build_model("large", "ucla").eval()
+    x = _input("ucla", batch=3, frames=8)
+    with torch.no_grad():
+        logits, features = model.forward_features(x)
+        assert features.shape == (3, FINAL_WIDTH["large"])
+        torch.testing.assert_close(model.fc(features), logits, rtol=0, atol=0)
+        torch.testing.assert_close(model(x), logits, rtol=0, atol=0)

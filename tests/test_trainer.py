@@ -88,7 +88,13 @@ def tiny_h5(tmp_path_factory) -> Path:
 def spec_for(data: Path, out: Path, **changes) -> TrainSpec:
     """A tiny CPU run of the joint stream; ``recipe`` and ``run`` entries refine it, ``stop_after`` kills it."""
     recipe = {**TINY_RECIPE, **changes.pop("recipe", {})}
-    fields = {"dataset": "demo", "benchmark": "xsub", "size": "base", "modality": "joint", "precision": "fp32"}
+    fields = {
+        "dataset": "demo",
+        "benchmark": "xsub",
+        "size": "base",
+        "modality": "joint",
+        "precision": "fp32",
+    }
     run = RunDescription.from_dict({**fields, **changes.pop("run", {}), "recipe": recipe})
     stop_after = changes.pop("stop_after", None)
     return TrainSpec(

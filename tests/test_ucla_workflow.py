@@ -143,4 +143,4 @@ def test_ucla_overlay_plans_the_full_experiment(workflow_runner, ucla_raw, tmp_p
     stats = dict(re.findall(r"^(\w+)\s+(\d+)$", captured.out + captured.err, re.MULTILINE))  # the job table
     counts = {job: int(stats.get(job, 0)) for job in ("parse_skeletons", "train_model", "evaluate_model")}
     assert counts == {"parse_skeletons": 3, "train_model": 8, "evaluate_model": 16}  # both selections
-    assert int(stats["ensemble_streams"]) == 6
+    assert int(stats["ensemble_streams"]) == 12  # both selections

@@ -1,7 +1,8 @@
 """The whole demo DAG through snakemake.api with a tiny schedule, a selective rerun, and kill -9 + resume.
 
-One module-scoped run builds everything from synthetic raw files to ``results/summary.csv`` (about a minute
-on 2 CPU cores). The dry run checks that ``-R train_model --until evaluate_model`` schedules exactly the
+One run (the session fixture ``demo_run`` of tests/conftest.py, shared with the browser test) builds
+everything from synthetic raw files to ``results/summary.csv`` and every report figure (about two minutes on
+2 CPU cores). The dry run checks that ``-R train_model --until evaluate_model`` schedules exactly the
 training and evaluation jobs. The last test kills a training job (and its Snakemake) hard after its first
 checkpoint and shows that the rerun resumes from that checkpoint instead of epoch 0 and finishes.
 """
@@ -18,40 +19,22 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 from hypergcn.datasets import MODALITIES, STREAM_SETS
-from tests.conftest import run_workflow
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
-OVERLAY = {
-    "demo": {"subjects": [1, 2, 3, 4], "repetitions": 1},
-    "recipe_overrides": {
-        "demo": {
-            "epochs": 2,
-            "batch_size": 16,
-            "test_batch_size": 32,
-            "warmup_epochs": 1,
-            "lr_steps": [],
-            "window": 16,
-            "num_workers": 0,
-        }
-    },
-}
 JOINT = "results/train/demo/xsub/base/joint"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    """Workdir holding a finished demo run; the overlay is also written there for CLI runs."""
-    workdir = tmp_path_factory.mktemp("demo_full")
-    overlay = workdir / "overlay.yaml"
-    overlay.write_text(yaml.safe_dump(OVERLAY))
-    run_workflow(workdir, configfiles=[overlay])
-    return workdir
+def demo(demo_run: Path) -> Path:
+    """Workdir holding the finished tiny demo run (tests/conftest.py), its overlay and its report."""
+    return demo_run
 
 
 def snakemake_cli(workdir: Path, *args: str, **kwargs) -> subprocess.CompletedProcess | subprocess.Popen:
@@ -96,9 +79,58 @@ def test_full_demo_dag(demo: Path) -> None:
     ensemble = json.loads((demo / "results/ensemble/demo/xsub/base/j_b_jm_bm/metrics.json").read_text())
     assert ensemble["weights"] == [1.0, 1.0, 1.0, 1.0] and ensemble["weights_source"] == "config"
     assert (demo / "results/report/statistics/demo.csv").exists()
-    pytest.importorskip("matplotlib")
     assert (demo / "results/report/curves/demo/xsub/base.png").stat().st_size > 0
     assert (demo / "results/report/confusion/ensemble/demo/xsub/base/j_b_jm_bm.png").stat().st_size > 0
+
+
+def test_the_report_shows_what_the_model_learned(demo: Path) -> None:
+    import torch
+    from PIL import Image
+
+    from hypergcn.io import load_npz
+    from hypergcn.models.model_file import build_from_model_file
+
+    report = demo / "results/report"
+    # hypergraphs of the joint model: the first test sample of the first two classes (figures.classes: 2)
+    scores = load_npz(demo / "results/eval/demo/xsub/base/joint/scores.npz")
+    names, labels = [str(n) for n in scores["names"]], list(scores["labels"])
+    firsts = [names[labels.index(label)] for label in (0, 1)]
+    folder = report / "hypergraphs/train/demo/xsub/base/joint"
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == sorted(
+        f"{name}.{ext}" for name in firsts for ext in ("gif", "png")
+    )
+    for name in firsts:
+        with Image.open(folder / f"{name}.gif") as gif:
+            assert gif.n_frames == 4 and (folder / f"{name}.gif").stat().st_size <= 1_000_000
+    # features: beside the scores, from the same forward pass (fc of the features gives the logits)
+    model, _ = build_from_model_file(demo / f"{JOINT}/model.pt")
+    for modality in MODALITIES:
+        folder = demo / f"results/eval/demo/xsub/base/{modality}"
+        features, scores = load_npz(folder / "features.npz"), load_npz(folder / "scores.npz")
+        assert list(features["names"]) == list(scores["names"]) and list(features["labels"]) == labels
+        assert features["features"].shape == (len(labels), 256)
+        assert (report / f"tsne/eval/demo/xsub/base/{modality}.png").stat().st_size > 0
+        assert (folder / "features-best-test.npz").exists()
+    with torch.no_grad():
+        logits = model.fc(
+            torch.from_numpy(load_npz(demo / "results/eval/demo/xsub/base/joint/features.npz")["features"])
+        )
+    np.testing.assert_allclose(
+        logits.numpy(),
+        load_npz(demo / "results/eval/demo/xsub/base/joint/scores.npz")["logits"],
+        rtol=1e-4,
+        atol=1e-4,
+    )
+    # per-class charts and confused-pair tables: every stream and the 4-stream ensemble
+    for kind, name in [*(("eval", m) for m in MODALITIES), ("ensemble", "j_b_jm_bm")]:
+        stem = report / f"per_class/{kind}/demo/xsub/base/{name}"
+        assert stem.with_suffix(".png").stat().st_size > 0
+        with open(f"{stem}-confused.csv", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        assert len(rows) <= 10 and all(row["true_label"] != row["predicted_label"] for row in rows)
+    html = (demo / "report.html").read_text()
+    for category in ("Hypergraphs", "Embeddings (t-SNE)", "Per-class accuracy"):
+        assert f'"{category}"' in html
 
 
 def _job_counts(output: str) -> dict[str, int]:
@@ -144,7 +176,8 @@ def test_adding_a_seed_runs_only_that_seed_and_the_summary_gives_the_spread(demo
     assert {k: counts.get(k) for k in ("train_model", "evaluate_model", "ensemble_streams")} == {
         "train_model": 4, "evaluate_model": 8, "ensemble_streams": 6,
     }  # fmt: skip
-    assert not {"build_benchmark", "parse_skeletons", "plot_confusion"} & set(counts), counts
+    figures = {"plot_confusion", "plot_hypergraphs", "plot_embeddings", "plot_per_class"}
+    assert not {"build_benchmark", "parse_skeletons", *figures} & set(counts), counts
     done = snakemake_cli(demo, configfiles=[seeds], timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (demo / f"{JOINT}/seed-2/model.pt").exists()

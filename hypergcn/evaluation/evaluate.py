@@ -4,6 +4,8 @@ Outputs are ``scores.npz`` (``names``, ``labels``, ``logits``; no pickle) and ``
 in percent, per-class accuracy, confusion matrix, sample count and provenance: model file checksum, data
 file, config digest, package version and how the model was selected). When the benchmark file has a
 validation split, ``--val-scores`` also scores it, so ensemble weights can be fitted without the test set.
+``--features`` writes ``features.npz`` (``names``, ``labels``, ``features``): the pooled final features of
+the test samples from the same forward pass as the logits, for the report's embedding plots.
 
 The authors' released weights (``--pretrained``) are checked before use: the sha256 when given, then the
 tensor names and shapes through ``hypergcn.models.load_official_weights``; weights for another dataset or
@@ -122,6 +124,24 @@ def _write_scores(path: Path, scores: Scores) -> None:
     save_npz(path, names=names, labels=scores.labels.astype(np.int64), logits=scores.logits)
 
 
+def _write_features(path: Path, scores: Scores) -> None:
+    """``features.npz``: ``names``, ``labels`` and ``features`` (N, C float32), the pooled l9 output that
+    ``fc`` classified, in the order of ``scores.npz``."""
+    names = np.asarray(scores.names, dtype=str)
+    save_npz(path, names=names, labels=scores.labels.astype(np.int64), features=scores.features)
+
+
+def inference_settings(run: RunDescription) -> TestTime:
+    """How ``run``'s splits are read at test time: its window, test batch, seed and clip sampling."""
+    return TestTime(
+        window=int(run.recipe["window"]),
+        batch_size=int(run.recipe["test_batch_size"]),
+        seed=run.seed,
+        test_sampling=run.test_sampling,
+        num_workers=min(int(run.recipe["num_workers"]), 4),
+    )
+
+
 def evaluate(
     loaded: LoadedModel,
     info: BenchmarkInfo,
@@ -129,20 +149,20 @@ def evaluate(
     scores_out: Path,
     metrics_out: Path,
     val_scores_out: Path | None = None,
+    features_out: Path | None = None,
     device: str = "auto",
 ) -> dict[str, Any]:
-    """Score the test split (and the val split if asked), write the outputs and return the metrics."""
+    """Score the test split (and the val split if asked), write the outputs and return the metrics.
+
+    ``features_out`` also writes the test split's pooled features, taken from the same forward pass as the
+    logits.
+    """
     dev = choose_device(device)
     run = loaded.run
-    test_time = TestTime(
-        window=int(run.recipe["window"]),
-        batch_size=int(run.recipe["test_batch_size"]),
-        seed=run.seed,
-        test_sampling=run.test_sampling,
-        num_workers=min(int(run.recipe["num_workers"]), 4),
-    )
+    test_time = inference_settings(run)
     model = loaded.model.to(dev)
-    scores = score_split(model, info.path, "test", run.modality, test_time, dev)
+    keep = features_out is not None
+    scores = score_split(model, info.path, "test", run.modality, test_time, dev, features=keep)
     provenance = {
         **loaded.provenance,
         "data_file": str(info.path),
@@ -165,6 +185,8 @@ def evaluate(
         "provenance": provenance,
     }
     _write_scores(scores_out, scores)
+    if features_out is not None:
+        _write_features(features_out, scores)
     if val_scores_out is not None:
         if not info.has_split("val"):
             raise ValueError(
@@ -209,6 +231,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scores", required=True, type=Path, help="output scores.npz")
     parser.add_argument("--metrics", required=True, type=Path, help="output metrics.json")
     parser.add_argument("--val-scores", type=Path, help="also score the val split into this .npz")
+    parser.add_argument(
+        "--features", type=Path, help="also write the test split's pooled final features into this .npz"
+    )
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--threads", type=int)
 
@@ -242,6 +267,7 @@ def run(args: argparse.Namespace) -> int:
             scores_out=args.scores,
             metrics_out=args.metrics,
             val_scores_out=args.val_scores,
+            features_out=args.features,
             device=args.device,
         )
     except (ValueError, KeyError, FileNotFoundError) as err:
@@ -250,4 +276,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["LoadedModel", "evaluate", "load_released", "load_trained"]
+__all__ = ["LoadedModel", "evaluate", "load_released", "load_trained", "inference_settings"]

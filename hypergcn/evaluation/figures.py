@@ -1,10 +1,13 @@
-"""``hypergcn figure``: the figures and tables of the HTML report, one file per call.
+"""``hypergcn figure``: the figures and tables of the HTML report, one file (or one folder) per call.
 
 ``curves`` draws loss, top-1 and learning rate per epoch of a dataset/benchmark/size's streams;
 ``confusion`` the row-normalised confusion matrix of one metrics.json (action names from the dataset's
 declaration; a generated dataset's classes are synthetic and stay numbered); ``summary`` the top-1 of
 summary.csv with its spread over the seeds; ``statistics`` turns the data stage's statistics.json into a
-two-column table. matplotlib is an optional extra, imported lazily.
+two-column table. The figures that show what the model learned live in their own modules, run through the
+same command: ``hypergraphs`` (:mod:`hypergcn.evaluation.hypergraph_figures`), ``tsne``
+(:mod:`hypergcn.evaluation.embeddings`) and ``per-class`` (:mod:`hypergcn.evaluation.per_class`); they are
+imported only when asked for, so drawing a curve never imports torch.
 """
 
 from __future__ import annotations
@@ -17,19 +20,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hypergcn.datasets import DATASETS, action_names
+from hypergcn.evaluation.plotting import action_names_of, pyplot, save_figure
 from hypergcn.io import atomic_path
 
 log = logging.getLogger(__name__)
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def read_metrics_csv(path: Path) -> list[dict[str, float | str]]:
@@ -47,7 +41,7 @@ def plot_training_curves(
     metrics_csvs: Sequence[Path], labels: Sequence[str], out: Path, title: str = ""
 ) -> None:
     """Loss, top-1 and learning rate per epoch for several streams of one dataset/benchmark/size."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     for path, label in zip(metrics_csvs, labels, strict=True):
         rows = read_metrics_csv(Path(path))
@@ -74,16 +68,14 @@ def plot_training_curves(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format=out.suffix.lstrip(".") or "png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, out)
 
 
 def plot_confusion(metrics_json: Path, out: Path, class_names: Sequence[str] | None = None) -> None:
     """Row-normalised confusion matrix (recall per true class) of one metrics.json."""
     import numpy as np
 
-    plt = _pyplot()
+    plt = pyplot()
     metrics = json.loads(Path(metrics_json).read_text())
     confusion = np.asarray(metrics["confusion"], dtype=float)
     totals = confusion.sum(axis=1, keepdims=True)
@@ -111,9 +103,7 @@ def plot_confusion(metrics_json: Path, out: Path, class_names: Sequence[str] | N
                     colour = "white" if normalised[i, j] > 0.5 else "black"
                     ax.text(j, i, int(confusion[i, j]), ha="center", va="center", fontsize=6, color=colour)
     fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format=out.suffix.lstrip(".") or "png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, out)
 
 
 def flatten_json(obj: Any, prefix: str = "", max_list: int = 40) -> list[tuple[str, str]]:
@@ -157,7 +147,7 @@ def plot_summary(summary_csv: Path, out: Path) -> None:
     seeds' min to max as an error bar, the honest selection beside the test-selected one."""
     import numpy as np
 
-    plt = _pyplot()
+    plt = pyplot()
     with open(summary_csv, newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if "authors'" not in row["selection"]]
     panels = list(dict.fromkeys(f"{r['dataset']}/{r['benchmark']}/{r['size']}" for r in rows))
@@ -182,14 +172,7 @@ def plot_summary(summary_csv: Path, out: Path) -> None:
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format=out.suffix.lstrip(".") or "png", dpi=110)
-    plt.close(fig)
-
-
-def _class_names(dataset: str) -> list[str] | None:
-    info = DATASETS.get(dataset)
-    return None if info is None or info.generated else action_names(dataset)
+    save_figure(fig, out)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -206,17 +189,75 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     summary.add_argument("--summary", required=True, type=Path)
     for sub in (curves, confusion, statistics, summary):
         sub.add_argument("--out", required=True, type=Path)
+    _add_learned(kinds)
+
+
+def _add_learned(kinds: Any) -> None:
+    """The figures of what the model learned: hypergraphs, t-SNE, per-class results."""
+    from hypergcn.datasets import MODALITIES
+
+    graphs = kinds.add_parser("hypergraphs", help="skeletons with the hypergraphs a model built (PNG + GIF)")
+    graphs.add_argument("--data", required=True, type=Path, help="benchmark HDF5")
+    graphs.add_argument("--modality", required=True, choices=MODALITIES)
+    source = graphs.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", type=Path, help="a model.pt written by `hypergcn train`")
+    source.add_argument("--pretrained", type=Path, help="the authors' released weights (with --run)")
+    graphs.add_argument("--selection", default="last", choices=["last", "val", "test"], help="--model only")
+    graphs.add_argument("--run", help="--pretrained only: the run description (JSON)")
+    graphs.add_argument("--sha256", help="expected sha256 of --pretrained")
+    graphs.add_argument("--samples", nargs="*", default=[], help="test sample names (default: by class)")
+    graphs.add_argument("--classes", type=int, default=8, help="without --samples: first sample of N classes")
+    graphs.add_argument("--layers", nargs="+", default=["l1", "l9"], help="units to draw (l1..l9)")
+    graphs.add_argument("--head", type=int, default=0, help="the head of the frame strip and the GIF")
+    graphs.add_argument("--frames", type=int, default=4, help="frames of the strip")
+    graphs.add_argument("--gif-frames", type=int, default=16, help="frames of the GIF")
+    graphs.add_argument("--threads", type=int)
+    graphs.add_argument("--out-dir", required=True, type=Path, help="writes <sample>.png and <sample>.gif")
+    tsne = kinds.add_parser("tsne", help="t-SNE of one features.npz, coloured by class")
+    tsne.add_argument("--features", required=True, type=Path)
+    tsne.add_argument("--dataset", required=True, help="for the action names")
+    tsne.add_argument("--title", default="")
+    tsne.add_argument("--out", required=True, type=Path)
+    per_class = kinds.add_parser("per-class", help="per-class accuracy chart and most-confused pairs")
+    per_class.add_argument("--metrics", required=True, type=Path)
+    per_class.add_argument("--dataset", required=True, help="for the action names")
+    per_class.add_argument("--out", required=True, type=Path, help="the bar chart (PNG or SVG)")
+    per_class.add_argument("--pairs", required=True, type=Path, help="the most-confused pairs (CSV)")
+    per_class.add_argument("--top", type=int, default=10)
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        _draw(args)
+    except (ValueError, KeyError, FileNotFoundError) as err:
+        log.error("%s", err)
+        return 1
+    return 0
+
+
+def _draw(args: argparse.Namespace) -> None:
     if args.kind == "curves":
         labels = [path.parent.name for path in args.metrics]  # .../{modality}/metrics.csv
         plot_training_curves(args.metrics, labels, args.out, title=args.title)
     elif args.kind == "confusion":
-        plot_confusion(args.metrics, args.out, class_names=_class_names(args.dataset))
+        plot_confusion(args.metrics, args.out, class_names=action_names_of(args.dataset))
     elif args.kind == "summary":
         plot_summary(args.summary, args.out)
-    else:
+    elif args.kind == "statistics":
         statistics_table(args.statistics, args.out)
+    elif args.kind == "hypergraphs":
+        from hypergcn.evaluation import hypergraph_figures
+
+        hypergraph_figures.run(args)
+        log.info("wrote %s", args.out_dir)
+        return
+    elif args.kind == "tsne":
+        from hypergcn.evaluation.embeddings import plot_tsne
+
+        accuracy = plot_tsne(args.features, args.dataset, args.out, title=args.title)
+        log.info("5-NN accuracy in the t-SNE map: %.1f%%", accuracy)
+    else:
+        from hypergcn.evaluation.per_class import per_class_figures
+
+        per_class_figures(args.metrics, args.dataset, args.out, args.pairs, args.top)
     log.info("wrote %s", args.out)
-    return 0

@@ -21,11 +21,13 @@ from hypergcn.training.amp import AmpPolicy
 
 @dataclass(frozen=True)
 class Scores:
-    """Raw float32 logits (N, classes), labels and sample names of one split, in file order."""
+    """Raw float32 logits (N, classes), labels and sample names of one split, in file order; with
+    ``features`` asked for, also the pooled final features (N, C) that the classifier read."""
 
     logits: np.ndarray
     labels: np.ndarray
     names: list[str]
+    features: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -39,28 +41,47 @@ class TestTime:
     num_workers: int = 0
 
 
-def predict(model: nn.Module, loader: Any, device: torch.device, amp: AmpPolicy | None = None) -> Scores:
-    """Logits, labels and names of every sample of ``loader``, in loader order, in eval mode."""
+def predict(
+    model: nn.Module,
+    loader: Any,
+    device: torch.device,
+    amp: AmpPolicy | None = None,
+    features: bool = False,
+) -> Scores:
+    """Logits, labels and names of every sample of ``loader``, in loader order, in eval mode.
+
+    ``features=True`` also keeps the pooled features of the same forward pass (``forward_features`` of the
+    model, unwrapped from DDP), so embeddings never cost a second pass over the split.
+    """
     was_training = model.training
     model.eval()
-    logits, labels, names = [], [], []
+    run = getattr(model, "module", model).forward_features if features else model
+    logits, labels, names, pooled = [], [], [], []
     try:
         with torch.inference_mode():
             for x, y, batch_names in loader:
                 x = x.to(device, non_blocking=True)
                 if amp is not None and amp.enabled:
                     with amp.autocast():
-                        out = model(x)
+                        out = run(x)
                 else:
-                    out = model(x)
+                    out = run(x)
+                if features:
+                    out, feature = out
+                    pooled.append(feature.float().cpu().numpy())
                 logits.append(out.float().cpu().numpy())
                 labels.append(np.asarray(y, dtype=np.int64))
                 names.extend(str(n) for n in batch_names)
     finally:
         model.train(was_training)
     if not logits:
-        return Scores(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [])
-    return Scores(np.concatenate(logits).astype(np.float32), np.concatenate(labels), names)
+        return Scores(np.zeros((0, 0), np.float32), np.zeros(0, np.int64), [], _empty(features))
+    kept = np.concatenate(pooled).astype(np.float32) if features else None
+    return Scores(np.concatenate(logits).astype(np.float32), np.concatenate(labels), names, kept)
+
+
+def _empty(features: bool) -> np.ndarray | None:
+    return np.zeros((0, 0), np.float32) if features else None
 
 
 def score_split(
@@ -71,8 +92,10 @@ def score_split(
     test_time: TestTime,
     device: torch.device,
     amp: AmpPolicy | None = None,
+    features: bool = False,
 ) -> Scores:
-    """Score one split of a benchmark file with the test-time preprocessing."""
+    """Score one split of a benchmark file with the test-time preprocessing (``features``: see
+    :func:`predict`)."""
     dataset = SkeletonDataset(
         data,
         split,
@@ -89,4 +112,4 @@ def score_split(
         num_workers=test_time.num_workers,
         pin_memory=device.type == "cuda",
     )
-    return predict(model, loader, device, amp)
+    return predict(model, loader, device, amp, features)

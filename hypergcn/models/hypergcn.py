@@ -67,11 +67,27 @@ def hyper_norm(H: Tensor, W: Tensor) -> Tensor:
 
 
 class Hypergraph(NamedTuple):
-    """One layer's adaptive hypergraph per sample and head, over the V real and P virtual joints."""
+    """One layer's adaptive hypergraph per sample and head, over the V real and P virtual joints.
+
+    Vertices are ordered real joints first (0..V-1, the layout's order), then the P virtual joints
+    (V..V+P-1). Column e of the incidence is the hyperedge centred on vertex e: every vertex that has e among
+    its k nearest vertices.
+    """
 
     incidence: Tensor  # H (N', heads, V', V'): row u holds u's weights on its k nearest vertices
     weights: Tensor  # W (N', heads, V'): one weight per hyperedge, in (-1, 1)
     normalised: Tensor  # G (N', heads, V', V') = hyper_norm(H, W), added to the skeleton graph
+
+    def virtual_links(self, num_real: int) -> Tensor:
+        """(N', heads, P, V): how strongly each virtual joint p is linked to each real joint u.
+
+        The incidence entries that join p and u in either direction: u's weight on p (p among u's k nearest
+        vertices, column V+p) plus p's weight on u (u among p's, row V+p). Both are k-NN softmax weights, so
+        a link is in [0, 2]. A softmax weight of a far neighbour can underflow to 0, so a virtual joint far
+        from every real joint in feature space has no link at all.
+        """
+        incidence = self.incidence
+        return incidence[..., :num_real, num_real:].mT + incidence[..., num_real:, :num_real]
 
 
 # ------------------------------------------------------------------------------------------------- layers
@@ -119,10 +135,14 @@ class HyperGraphConv(nn.Module):
         hyperedge links (the authors train in float32). Without autocast the cast is a no-op, so the result is
         the authors' bit for bit.
         """
+        return self._hypergraph(x, self.hyper_joint.t())
+
+    def _hypergraph(self, x: Tensor, virtual: Tensor) -> Hypergraph:
+        """:meth:`hypergraph` given the transposed virtual joints (C_in, P); forward passes the one tensor it
+        also aggregates, so their gradients accumulate in the authors' order (bit-identical training)."""
         dtype = self.to_V.weight.dtype  # the parameters' precision: float32 under autocast, else the model's
         with torch.autocast(x.device.type, enabled=False):
             n = x.shape[0]
-            virtual = self.hyper_joint.t()
             mean = torch.cat([x.to(dtype).mean(2), virtual.expand(n, -1, -1)], dim=2)  # (N', C_in, V')
             H = knn_hypergraph(self.to_V(mean).view(n, self.heads, -1, mean.shape[-1]).mT)
             W = self.to_W(mean)
@@ -134,7 +154,7 @@ class HyperGraphConv(nn.Module):
         x_nchw = relayout(x, torch.contiguous_format)  # the head-wise matmuls below want (C, T, V) per sample
         virtual = self.hyper_joint.t()  # (C_in, P): constant over samples and frames
         # 1. hypergraph and hyperedge weights from every vertex's temporal mean
-        G = self.hypergraph(x_nchw).normalised
+        G = self._hypergraph(x_nchw, virtual).normalised
         # 2. per-head adjacency; only the rows of real joints survive the layer
         graph = self.edge_importance * self.PA
         graph = graph / (graph.abs().sum(dim=-1, keepdim=True) + 1e-8)
@@ -295,6 +315,14 @@ class HyperGCN(nn.Module):
         return x.contiguous(memory_format=CHANNELS_LAST)
 
     def forward(self, x: Tensor) -> Tensor:
+        return self.forward_features(x)[0]
+
+    def forward_features(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(logits (N, num_class), features (N, C_final)) of one forward pass.
+
+        The features are the pooled output of l9 (mean over frames and joints, then persons) that ``fc``
+        classifies: evaluation stores them beside the logits for embedding plots without a second pass.
+        """
         n, m = x.shape[0], x.shape[-1]
         x = self.embed(x)
         a1 = self.l1(x)
@@ -307,7 +335,46 @@ class HyperGCN(nn.Module):
         a8 = self.l8(a7)
         a9 = self.l9(a8 + a7)
         features = a9.reshape(n, m, a9.shape[1], -1).mean(3).mean(1)  # pool over T·V, then persons
-        return self.fc(features)
+        return self.fc(features), features
+
+    def hypergraphs(self, x: Tensor, layers: Sequence[str] | None = None) -> dict[str, Hypergraph]:
+        """The adaptive hypergraph every unit builds for input x (N, C, T, V, M), by layer name (l1..l9).
+
+        Computed during one ordinary forward pass (no gradients, the model's current train/eval mode):
+        a hook on each unit's hypergraph convolution passes the input it receives to
+        :meth:`HyperGraphConv.hypergraph`, the method its forward uses, so these are the graphs the
+        prediction was made with. Each is (N·M, heads, V+P, V+P), sample n's person m at index n·M + m; the
+        last P vertices are the virtual joints (:meth:`Hypergraph.virtual_links`). ``layers`` limits the
+        layers computed (default: all nine).
+        """
+        return self.trace_hypergraphs(x, layers)[1]
+
+    def trace_hypergraphs(
+        self, x: Tensor, layers: Sequence[str] | None = None
+    ) -> tuple[Tensor, dict[str, Hypergraph]]:
+        """:meth:`hypergraphs` together with the logits (N, num_class) of the same forward pass."""
+        units = {name: unit for name, unit in self.named_children() if isinstance(unit, Unit)}
+        wanted = list(units) if layers is None else list(layers)
+        unknown = [name for name in wanted if name not in units]
+        if unknown:
+            raise ValueError(f"unknown layers {unknown}; the units are {list(units)}")
+        found: dict[str, Hypergraph] = {}
+
+        def capture(name: str):
+            def hook(module: HyperGraphConv, inputs: tuple[Tensor, ...]) -> None:
+                # the layout forward hands to hypergraph(), so every reduction runs in the same order
+                found[name] = module.hypergraph(relayout(inputs[0], torch.contiguous_format))
+
+            return hook
+
+        handles = [units[name].gcn1.register_forward_pre_hook(capture(name)) for name in wanted]
+        try:
+            with torch.no_grad():
+                logits = self(x)
+        finally:
+            for handle in handles:
+                handle.remove()
+        return logits, {name: found[name] for name in wanted}
 
     def hyper_joints(self) -> list[Tensor]:
         """The virtual joints of l1..l9, each (P, C_in): what the authors' forward returns beside the

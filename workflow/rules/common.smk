@@ -1,6 +1,6 @@
 # Config validation, resolved switches, wildcard constraints and the lists of what to build.
 # Every vocabulary (datasets, benchmarks, sizes, modalities, stream sets, shards) comes from the package.
-import importlib.util
+import os
 from pathlib import Path
 
 import yaml
@@ -58,13 +58,15 @@ if DEVIATIONS["model_selection"] == "val" and HONEST_SELECTION != "val":
 
 def seed_dir(seed):
     """Path part of a seed: none for the first seed (today's paths), /seed-<n> for the others."""
-    return "" if seed == SEEDS[0] else f"/seed-{seed}"
+    # os.sep, not a literal slash: `snakemake --lint` takes a quoted string that starts with one for an
+    # absolute path
+    return "" if seed == SEEDS[0] else f"{os.sep}seed-{seed}"
 
 
 def seed_of(wildcards):
     """The seed of a job: from its {seeddir}, the first seed where the path has none."""
     seeddir = getattr(wildcards, "seeddir", "")
-    return int(seeddir.removeprefix("/seed-")) if seeddir else SEEDS[0]
+    return int(seeddir.rpartition("-")[2]) if seeddir else SEEDS[0]
 
 
 def selection_of(wildcards):
@@ -173,15 +175,16 @@ def shards(dataset):
     return list(info.shards)
 
 
-# Plots need matplotlib, an optional extra (`pip install -e .[plots]`); without it the table is still built.
-HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+# What the figures of the learned model show (config `figures:`); the schema fills the defaults.
+FIGURES = config["figures"]
+# The ensemble of every stream (j_b_jm_bm): the per-class results show it beside the single streams.
+ALL_STREAMS = max(STREAM_SETS, key=lambda name: len(STREAM_SETS[name]))
 
 
 def report_targets():
-    """Plots and tables for `snakemake --report`: curves, confusion matrices, dataset statistics."""
+    """Plots and tables for `snakemake --report`: curves, confusion matrices, dataset statistics, and what
+    the model learned (hypergraphs, t-SNE, per-class results)."""
     targets = [f"results/report/statistics/{d}.csv" for d in config["run"]]
-    if not HAVE_MATPLOTLIB:
-        return targets
     columns = sorted({(d, b, s) for d, b, s, _ in experiment_runs()})
     targets += [f"results/report/curves/{d}/{b}/{s}.png" for d, b, s in columns]
     sources = [("eval", run) for run in experiment_runs()]
@@ -191,7 +194,33 @@ def report_targets():
         f"results/report/confusion/{kind}/{d}/{b}/{s}/{name}.png"
         for kind, (d, b, s, name) in sources
     ]
-    return [*targets, "results/report/summary/top1.png"]
+    return [*targets, "results/report/summary/top1.png", *learned_targets()]
+
+
+def learned_targets():
+    """Hypergraph folders of the `figures.stream` models, t-SNE maps of every stream, and per-class charts
+    and confused-pair tables of every stream and the all-stream ensemble; the first seed, honest selection.
+    """
+    models = [("train", run) for run in experiment_runs()]
+    models += [("pretrained", run) for run in pretrained_runs()]
+    targets = [
+        f"results/report/hypergraphs/{kind}/{d}/{b}/{s}/{m}"
+        for kind, (d, b, s, m) in models
+        if m == FIGURES["stream"]
+    ]
+    streams = [("eval", run) for run in experiment_runs()]
+    streams += [("pretrained", run) for run in pretrained_runs()]
+    targets += [
+        f"results/report/tsne/{kind}/{d}/{b}/{s}/{m}.png"
+        for kind, (d, b, s, m) in streams
+    ]
+    streams += [
+        ("ensemble", run) for run in experiment_ensembles() if run[3] == ALL_STREAMS
+    ]
+    for kind, (d, b, s, name) in streams:
+        stem = f"results/report/per_class/{kind}/{d}/{b}/{s}/{name}"
+        targets += [f"{stem}.png", f"{stem}-confused.csv"]
+    return targets
 
 
 def all_targets():

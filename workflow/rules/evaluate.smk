@@ -3,7 +3,8 @@
 
 # model.pt keeps the weights of each model selection; this rule scores one: the honest one (best validation
 # epoch with a validation split, else the last epoch) under today's paths, or the best test epoch (selected
-# on the TEST set, the authors' protocol) beside it, suffixed -best-test ({selected}).
+# on the TEST set, the authors' protocol) beside it, suffixed -best-test ({selected}). features.npz holds the
+# pooled final features of the same forward pass, for the report's t-SNE maps.
 rule evaluate_model:
     input:
         model="results/train/{dataset}/{benchmark}/{size}/{modality}{seeddir}/model.pt",
@@ -12,6 +13,7 @@ rule evaluate_model:
         **VAL_SCORES,
         scores="results/eval/{dataset}/{benchmark}/{size}/{modality}{seeddir}/scores{selected}.npz",
         metrics="results/eval/{dataset}/{benchmark}/{size}/{modality}{seeddir}/metrics{selected}.json",
+        features="results/eval/{dataset}/{benchmark}/{size}/{modality}{seeddir}/features{selected}.npz",
     log:
         "results/logs/evaluate_model/{dataset}/{benchmark}/{size}/{modality}{seeddir}{selected}.log",
     benchmark:
@@ -28,7 +30,8 @@ rule evaluate_model:
     shell:
         "hypergcn evaluate --model {input.model:q} --selection {params.selection} --data {input.data:q}"
         " --modality {wildcards.modality} --scores {output.scores:q} --metrics {output.metrics:q}"
-        " {params.val:q} --device {params.device} --threads {threads} > {log:q} 2>&1"
+        " --features {output.features:q} {params.val:q} --device {params.device} --threads {threads}"
+        " > {log:q} 2>&1"
 
 
 # The authors' released weights (config `pretrained:`), evaluated beside, never over, our own models.
@@ -39,6 +42,7 @@ rule evaluate_pretrained:
     output:
         scores="results/pretrained/{dataset}/{benchmark}/{size}/{modality}/scores.npz",
         metrics="results/pretrained/{dataset}/{benchmark}/{size}/{modality}/metrics.json",
+        features="results/pretrained/{dataset}/{benchmark}/{size}/{modality}/features.npz",
     log:
         "results/logs/evaluate_pretrained/{dataset}/{benchmark}/{size}/{modality}.log",
     benchmark:
@@ -55,7 +59,8 @@ rule evaluate_pretrained:
     shell:
         "hypergcn evaluate --pretrained {input.weights:q} {params.sha256:q} --run {params.run:q}"
         " --data {input.data:q} --modality {wildcards.modality} --scores {output.scores:q}"
-        " --metrics {output.metrics:q} --device {params.device} --threads {threads} > {log:q} 2>&1"
+        " --metrics {output.metrics:q} --features {output.features:q} --device {params.device}"
+        " --threads {threads} > {log:q} 2>&1"
 
 
 rule ensemble_streams:

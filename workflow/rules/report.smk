@@ -116,3 +116,106 @@ rule tabulate_statistics:
         "../../envs/report.yaml"
     shell:
         "hypergcn figure statistics --statistics {input:q} --out {output:q} > {log:q} 2>&1"
+
+
+# What the model learned: the hypergraphs it builds for test samples (PNG + GIF per sample), the t-SNE of its
+# pooled features, and the per-class results. The first seed and the honest selection throughout.
+rule plot_hypergraphs:
+    input:
+        model=hypergraph_model,
+        data="results/data/{dataset}/{benchmark}.h5",
+    output:
+        report(
+            directory(
+                "results/report/hypergraphs/{kind}/{dataset}/{benchmark}/{size}/{modality}"
+            ),
+            patterns=["{sample}.{ext}"],
+            caption="../report/hypergraphs.rst",
+            category="Hypergraphs",
+            subcategory="{dataset}/{benchmark}/{size}",
+            labels={
+                "model": "{kind}",
+                "stream": "{modality}",
+                "sample": "{sample}",
+                "file": "{ext}",
+            },
+        ),
+    log:
+        "results/logs/plot_hypergraphs/{kind}/{dataset}/{benchmark}/{size}/{modality}.log",
+    wildcard_constraints:
+        kind="train|pretrained",
+    localrule: True
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    params:
+        source=hypergraph_source,
+        options=hypergraph_options,
+    shell:
+        "hypergcn figure hypergraphs {params.source:q} --data {input.data:q}"
+        " --modality {wildcards.modality} {params.options:q} --threads {threads}"
+        " --out-dir {output:q} > {log:q} 2>&1"
+
+
+rule plot_embeddings:
+    input:
+        "results/{kind}/{dataset}/{benchmark}/{size}/{modality}/features.npz",
+    output:
+        report(
+            "results/report/tsne/{kind}/{dataset}/{benchmark}/{size}/{modality}.png",
+            caption="../report/tsne.rst",
+            category="Embeddings (t-SNE)",
+            subcategory="{dataset}/{benchmark}/{size}",
+            labels={"model": "{kind}", "stream": "{modality}"},
+        ),
+    log:
+        "results/logs/plot_embeddings/{kind}/{dataset}/{benchmark}/{size}/{modality}.log",
+    wildcard_constraints:
+        kind="eval|pretrained",
+    localrule: True
+    conda:
+        "../../envs/report.yaml"
+    params:
+        title=figure_title,
+    shell:
+        "hypergcn figure tsne --features {input:q} --dataset {wildcards.dataset}"
+        " --title {params.title:q} --out {output:q} > {log:q} 2>&1"
+
+
+rule plot_per_class:
+    input:
+        "results/{kind}/{dataset}/{benchmark}/{size}/{name}/metrics.json",
+    output:
+        chart=report(
+            "results/report/per_class/{kind}/{dataset}/{benchmark}/{size}/{name}.png",
+            caption="../report/per_class.rst",
+            category="Per-class accuracy",
+            subcategory="{dataset}/{benchmark}/{size}",
+            labels={
+                "source": "{kind}",
+                "streams": "{name}",
+                "table": "accuracy per class",
+            },
+        ),
+        pairs=report(
+            "results/report/per_class/{kind}/{dataset}/{benchmark}/{size}/{name}-confused.csv",
+            caption="../report/confused_pairs.rst",
+            category="Per-class accuracy",
+            subcategory="{dataset}/{benchmark}/{size}",
+            labels={
+                "source": "{kind}",
+                "streams": "{name}",
+                "table": "most-confused pairs",
+            },
+        ),
+    log:
+        "results/logs/plot_per_class/{kind}/{dataset}/{benchmark}/{size}/{name}.log",
+    wildcard_constraints:
+        kind="eval|ensemble|pretrained",
+        name="|".join([*MODALITIES, *STREAM_SETS]),
+    localrule: True
+    conda:
+        "../../envs/report.yaml"
+    shell:
+        "hypergcn figure per-class --metrics {input:q} --dataset {wildcards.dataset}"
+        " --out {output.chart:q} --pairs {output.pairs:q} > {log:q} 2>&1"

@@ -140,3 +140,41 @@ def curve_inputs(wildcards):
         f"results/train/{wildcards.dataset}/{wildcards.benchmark}/{wildcards.size}/{m}/metrics.csv"
         for m in experiment(wildcards.dataset).get("modalities", [])
     ]
+
+
+def hypergraph_model(wildcards):
+    """The weights a hypergraph figure shows: a trained model.pt, or a `pretrained:` entry's file."""
+    if wildcards.kind == "pretrained":
+        return pretrained_weights(wildcards)
+    return f"results/train/{wildcards.dataset}/{wildcards.benchmark}/{wildcards.size}/{wildcards.modality}/model.pt"
+
+
+def hypergraph_source(wildcards, input):
+    """`hypergcn figure hypergraphs` options naming the weights: the honest selection of a model.pt, or
+    the released weights with the run description that sizes their model."""
+    if wildcards.kind == "pretrained":
+        return [
+            "--pretrained",
+            input.model,
+            "--run",
+            run_description(wildcards),
+            *sha256_option(wildcards),
+        ]
+    return ["--model", input.model, "--selection", HONEST_SELECTION]
+
+
+def hypergraph_options(wildcards):
+    """The `figures:` config as options: which samples, layers, head and frames (the rerun trigger)."""
+    options = ["--classes", FIGURES["classes"], "--layers", *FIGURES["layers"]]
+    options += ["--head", FIGURES["head"], "--frames", FIGURES["frames"]]
+    options += ["--gif-frames", FIGURES["gif_frames"]]
+    return [
+        *map(str, options),
+        *(["--samples", *FIGURES["samples"]] if FIGURES["samples"] else []),
+    ]
+
+
+def figure_title(wildcards):
+    """dataset/benchmark/size stream, and whose weights (ours or the authors')."""
+    whose = "authors' weights" if wildcards.kind == "pretrained" else "trained here"
+    return f"{wildcards.dataset}/{wildcards.benchmark}/{wildcards.size} {wildcards.modality} ({whose})"
