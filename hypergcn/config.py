@@ -39,6 +39,10 @@ RECIPE_DEFAULTS: dict[str, Any] = {
 # Recipe keys that are not part of a run's result: the speed knobs a resume may change.
 SPEED_KEYS: tuple[str, ...] = ("num_workers",)
 
+# Virtual joints per layer: the authors' P; 0 reproduces their four configs without them. Here, not beside
+# ModelConfig, so resolving a run description (done for every job when the workflow is parsed) never
+# imports torch; hypergcn.models.config takes it from here.
+DEFAULT_VIRTUAL_JOINTS = 3
 DEFAULT_SEEDS: tuple[int, ...] = (1,)  # the authors' parser default; `seeds:` adds runs per seed
 
 # The deviation switches (docs/deviations.md): the project's values, and the authors' (`parity: true`).
@@ -122,12 +126,6 @@ def num_virtual_joints(
     shipped_without = (dataset, benchmark, size, modality) in _SHIPPED_WITHOUT_VIRTUAL_JOINTS
     if deviations["hyper_joints"] == "as_shipped" and shipped_without:
         return 0
-    return _default_virtual_joints()
-
-
-def _default_virtual_joints() -> int:
-    from hypergcn.models.config import DEFAULT_VIRTUAL_JOINTS  # torch is imported only when needed
-
     return DEFAULT_VIRTUAL_JOINTS
 
 
@@ -173,7 +171,7 @@ class RunDescription:
         defaults = {
             "seed": DEFAULT_SEEDS[0],
             "precision": DEFAULT_DEVIATIONS["precision"],
-            "virtual_joints": _default_virtual_joints(),
+            "virtual_joints": DEFAULT_VIRTUAL_JOINTS,
             "virtual_joint_init": DEFAULT_DEVIATIONS["virtual_joint_init"],
             "test_sampling": DEFAULT_DEVIATIONS["xview_test_sampling"],
         }

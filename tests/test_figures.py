@@ -33,13 +33,7 @@ from hypergcn.layouts import NTU
 from hypergcn.models import HyperGCN, model_config
 from tests.test_trainer import spec_for, train, write_tiny_benchmark
 
-
-@pytest.fixture(autouse=True)
-def _few_threads():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

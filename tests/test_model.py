@@ -27,13 +27,7 @@ from hypergcn.models.config import FINAL_WIDTH
 from hypergcn.models.hypergcn import Hypergraph, hyper_norm, knn_hypergraph
 from tests.reference import authors_model as ref
 
-
-@pytest.fixture(autouse=True)
-def _few_threads():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _input(dataset: str, batch: int = 2, frames: int = 16, seed: int = 0) -> torch.Tensor:

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hypergcn.config import DEFAULT_VIRTUAL_JOINTS
 from hypergcn.datasets import dataset_info
 
-DEFAULT_VIRTUAL_JOINTS = 3  # the authors' P; 0 reproduces their four configs without virtual joints
 VIRTUAL_JOINT_INITS: tuple[str, ...] = ("independent", "identical")
 EMBED = 128  # width of the joint embedding and of l1-l3
 NEIGHBOURS = 9  # k of the k-nearest-neighbour hyperedges (docs/method.md#hypergraph-convolution)
