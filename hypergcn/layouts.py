@@ -10,6 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+# The channel sets a layout may declare: 3-D (Kinect) or 2-D (pose estimators), with or without confidence.
+CHANNEL_SETS: tuple[tuple[str, ...], ...] = (
+    ("x", "y", "z"),
+    ("x", "y"),
+    ("x", "y", "confidence"),
+    ("x", "y", "z", "confidence"),
+)
+
+
 @dataclass(frozen=True)
 class Layout:
     """One skeleton layout.
@@ -18,17 +27,22 @@ class Layout:
         name: short identifier, stored in benchmark files and model files.
         joints: joint names in data order.
         parents: 0-based parent of every joint; the root of the tree is its own parent.
-        centre: 0-based joint the loader centres the joint stream on.
+        centre: 0-based joint the loader centres the joint stream on, or a tuple of joints whose mean is
+            the centre (COCO-17 has no mid-hip joint: the mean of the two hips).
         persons: persons (bodies) per sample the benchmark file holds.
-        channels: coordinate channels of a joint, in data order.
+        channels: channels of a joint, in data order: ``x, y`` or ``x, y, z``, optionally followed by
+            ``confidence`` (a pose estimator's score in [0, 1]).
+        reference: bones, as 0-based (joint, joint) pairs, whose mean length is the unit of length of a
+            two-dimensional layout (the loader's scale normalisation); empty for none.
     """
 
     name: str
     joints: tuple[str, ...]
     parents: tuple[int, ...]
-    centre: int
+    centre: int | tuple[int, ...]
     persons: int
     channels: tuple[str, ...] = ("x", "y", "z")
+    reference: tuple[tuple[int, int], ...] = ()
 
     def __post_init__(self) -> None:
         count = len(self.joints)
@@ -37,8 +51,19 @@ class Layout:
         bad = [p for p in self.parents if not 0 <= p < count]
         if bad:
             raise ValueError(f"layout {self.name}: parent indices {bad} are outside 0..{count - 1}")
-        if not 0 <= self.centre < count:
-            raise ValueError(f"layout {self.name}: centre {self.centre} is outside 0..{count - 1}")
+        outside = [j for j in (*self.centre_joints, *sum(self.reference, ())) if not 0 <= j < count]
+        if outside or not self.centre_joints:
+            raise ValueError(
+                f"layout {self.name}: centre {self.centre} / reference {self.reference} name joints "
+                f"outside 0..{count - 1}"
+            )
+        if self.channels not in CHANNEL_SETS:
+            raise ValueError(
+                f"layout {self.name}: channels {list(self.channels)} are not one of "
+                f"{[list(c) for c in CHANNEL_SETS]}"
+            )
+        if self.persons < 1:
+            raise ValueError(f"layout {self.name}: persons must be at least 1, got {self.persons}")
         roots = [j for j, p in enumerate(self.parents) if j == p]
         if len(roots) != 1:
             raise ValueError(
@@ -60,6 +85,20 @@ class Layout:
     @property
     def num_channels(self) -> int:
         return len(self.channels)
+
+    @property
+    def centre_joints(self) -> tuple[int, ...]:
+        """The joint(s) whose mean is the centre."""
+        return (self.centre,) if isinstance(self.centre, int) else tuple(self.centre)
+
+    @property
+    def spatial_channels(self) -> int:
+        """Coordinates per joint (2 or 3), the confidence excluded."""
+        return self.num_channels - self.has_confidence
+
+    @property
+    def has_confidence(self) -> bool:
+        return self.channels[-1] == "confidence"
 
     @property
     def root(self) -> int:

@@ -311,7 +311,7 @@ def test_ucla_build_pads_to_longest_clip_without_centring(tmp_path):
 def test_parity_with_the_authors_pipeline(tmp_path, dataset, benchmarks, capsys):
     from hypergcn.data.demo import make_demo_skeletons
     from hypergcn.data.denoise import denoise_shard
-    from hypergcn.data.parse import parse_ntu_shard
+    from hypergcn.data.parse import parse_denoise_ntu_shards, parse_ntu_shard
 
     baseline = authors_preprocess
     raw = tmp_path / "raw"
@@ -330,9 +330,17 @@ def test_parity_with_the_authors_pipeline(tmp_path, dataset, benchmarks, capsys)
         parse_ntu_shard(dataset, setup, [raw], tmp_path / f"p{setup}.h5")
         denoise_shard(str(tmp_path / f"p{setup}.h5"), str(tmp_path / f"d{setup}.h5"))
         shards.append(tmp_path / f"d{setup}.h5")
-    for benchmark in benchmarks:
-        out = tmp_path / f"{dataset}_{benchmark}.h5"
-        settings = BuildSettings(dataset, benchmark, max_frames=max_frames, second_actor="per_dataset")
-        build_benchmark(shards, out, settings)
-        report = baseline.check_parity(tmp_path, reference, dataset, benchmark)
-        assert all(r["x_equal"] and r["y_equal"] for r in report.values()), report
+    # the workflow's path: one pass per setup in forked workers, samples packed there, chunks copied
+    fast = tmp_path / "fast"
+    fast.mkdir()
+    packed = [fast / "S001.h5", fast / "S002.h5"]
+    parse_denoise_ntu_shards(
+        dataset, ["S001", "S002"], [raw], packed, pack=(max_frames, "per_dataset"), jobs=2
+    )
+    for folder, inputs in ((tmp_path, shards), (fast, packed)):
+        for benchmark in benchmarks:
+            out = folder / f"{dataset}_{benchmark}.h5"
+            settings = BuildSettings(dataset, benchmark, max_frames=max_frames, second_actor="per_dataset")
+            build_benchmark(inputs, out, settings)
+            report = baseline.check_parity(folder, reference, dataset, benchmark)
+            assert all(r["x_equal"] and r["y_equal"] for r in report.values()), (folder, report)

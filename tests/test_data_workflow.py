@@ -35,13 +35,16 @@ def test_demo_data_rules(tmp_path):
     stats = json.loads((tmp_path / "results/data/demo/statistics.json").read_text())
     assert stats["samples"] == 96 and stats["splits"]["xsub"] == {"train": 64, "test": 32}
     assert stats["skipped_files"] == [] and stats["bodies"]["dropped"]["length_le_11_frames"] > 0
-    for rule, wildcard in (
-        ("parse_skeletons", "demo/S001"),
-        ("denoise_skeletons", "demo/S002"),
-        ("build_benchmark", "demo/xsub"),
-    ):
+    for rule, wildcard in (("denoise_skeletons", "demo"), ("build_benchmark", "demo/xsub")):
         assert (tmp_path / f"results/logs/{rule}/{wildcard}.log").exists()
         assert (tmp_path / f"results/benchmarks/{rule}/{wildcard}.tsv").exists()
+    # one job parsed and denoised both setups, packing the chunks the build then copied
+    assert sorted(p.name for p in (tmp_path / "results/data/demo/denoised").glob("*.h5")) == [
+        "S001.h5",
+        "S002.h5",
+    ]
+    assert not (tmp_path / "results/data/demo/parsed").exists()
+    assert "packed chunks copied" in (tmp_path / "results/logs/build_benchmark/demo/xsub.log").read_text()
     assert len(list((tmp_path / "results/raw/demo").glob("*.skeleton"))) == 96
 
 

@@ -124,3 +124,45 @@ def test_cli_refuses_to_overwrite(tmp_path):
     assert main([*args, "--overwrite", "--setups", "S003", "--cameras", "3", "--num-class", "2"]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir())[0] == "S003C003P001R001A001.skeleton"
     assert len(list((tmp_path / "out").iterdir())) == 8
+
+
+def test_real_sized_style_has_what_real_files_have(tmp_path):
+    """style="real": the bytes of real NTU files (numbers as the Kinect SDK writes them, CRLF, NTU lengths),
+    read the same by the compiled reader and the line walker, as large as copies of the real download."""
+    from hypergcn.data import ntu_skeleton
+    from hypergcn.data.demo import write_sample
+
+    names = [
+        f"S00{s}C00{c}P0{p:02d}R001A0{a:02d}"
+        for s in (1, 2)
+        for c in (1, 3)
+        for p in (7, 31)
+        for a in (9, 56)
+    ]
+    paths = [write_sample(tmp_path, name, seed=1, style="real") for name in names]
+    (tmp_path / "again").mkdir()
+    assert paths[0].read_bytes() == write_sample(tmp_path / "again", names[0], 1, "real").read_bytes()
+    sizes, frames, joint_lines = [], [], []
+    for path in paths:
+        buf = path.read_bytes()
+        assert buf.count(b"\r\n") == buf.count(b"\n")  # CRLF line ends only
+        lines = buf.decode().splitlines()
+        frames.append(int(lines[0]))
+        body = lines[2].split()
+        assert len(body) == 10 and len(body[0]) == 17 and len(body[7].replace("-", "")) >= 6  # lean: 7 digits
+        joint_lines += [line for line in lines[4:29]]
+        sizes.append(len(buf))
+        compiled = ntu_skeleton._parse_compiled(buf, "x")
+        walked = ntu_skeleton._parse_lines(buf, "x.skeleton", "x")
+        assert compiled is not None
+        assert np.array_equal(compiled.joints.view(np.uint32), walked.joints.view(np.uint32))
+        assert compiled.body_ids == walked.body_ids and np.array_equal(
+            compiled.motion, walked.motion, equal_nan=True
+        )
+    values = [line.split() for line in joint_lines]
+    assert all(len(v) == 12 for v in values)
+    digits = [len(token.lstrip("-").replace(".", "").lstrip("0")) for v in values for token in v[:7]]
+    assert 6 <= np.mean(digits) <= 7.5  # e.g. 0.2181153 3.785547 277.419 1036.233
+    assert 90 <= np.mean([len(line) + 2 for line in joint_lines]) <= 115  # bytes per joint line
+    assert all(32 <= f <= 300 for f in frames)
+    assert 150e3 <= np.mean(sizes) <= 400e3  # about 262 KB on average over many files

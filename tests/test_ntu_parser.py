@@ -268,3 +268,39 @@ def test_compiled_file_reader_equals_the_line_walker(tmp_path, newline):
         assert a.lines.tolist() == b.lines.tolist()
         assert np.array_equal(a.joints.view(np.uint32), b.joints.view(np.uint32))
         assert np.array_equal(a.motion, b.motion, equal_nan=True)
+
+
+def _values_after(buf: bytes, p: int) -> tuple[int, int]:
+    """What the compiled reader's value count must say about the rest of a line: the number of values if they
+    are separated by single spaces with nothing else (one CR before the LF allowed), else -1; and where the
+    next line starts."""
+    end = buf.find(b"\n", p)
+    after = len(buf) if end < 0 else end + 1
+    line = buf[p : len(buf) if end < 0 else end]
+    line = line[:-1] if line.endswith(b"\r") else line
+    plain = bool(line) and all(c >= 32 for c in line) and b"  " not in line
+    plain = plain and not line.startswith(b" ") and not line.endswith(b" ")
+    return (len(line.split(b" ")) if plain else -1), after
+
+
+def test_compiled_value_count_on_random_lines():
+    """The 8-bytes-at-a-time count agrees with the plain definition on lines of every shape and alignment."""
+    from hypergcn.data._xyz_kernel import _count_rest
+
+    rng = np.random.default_rng(7)
+    pieces = [b"0", b"12", b"-0.5", b"3.141593", b" ", b"  ", b"\t", b"\r", b"\x0b", b"\x80", b"e-05"]
+    for _ in range(4000):
+        prefix = b"x" * int(rng.integers(0, 9)) + b" "  # every position modulo 8
+        if rng.random() < 0.6:
+            tokens = [pieces[int(i)] for i in rng.integers(0, 4, int(rng.integers(1, 14)))]
+            body = (
+                b" ".join(tokens)
+                + (b"\r" if rng.random() < 0.5 else b"")
+                + (b" " if rng.random() < 0.1 else b"")
+            )
+        else:
+            body = b"".join(pieces[int(i)] for i in rng.integers(0, len(pieces), int(rng.integers(0, 30))))
+        buf = prefix + body + (b"\n" if rng.random() < 0.9 else b"") + b"1 2\n" * int(rng.integers(0, 3))
+        a = np.frombuffer(buf, dtype=np.uint8)
+        count, after = _count_rest(a, a[: len(a) // 8 * 8].view(np.uint64), len(prefix))
+        assert (count, after) == _values_after(buf, len(prefix)), buf

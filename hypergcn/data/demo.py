@@ -19,6 +19,16 @@ a bystander in 15% of the other samples), actors that appear late, a bystander w
 and re-acquired with the same bodyID (shifted interval), a bodyID switch of the main actor mid-sequence,
 short-lived noisy bodies (<= 11 frames, dropped by the length filter), wide "noise" bodies the spread filter
 drops, and frames with 0 bodies; lengths vary from 40 to 110 frames.
+
+``style="real"`` writes real-sized files instead, for speed measurements (benchmarks/bench_preprocess.py):
+what makes a real NTU file cost more to read than a demo file is its bytes, not its motion. Every number is
+written as the Kinect SDK writes a float (up to 7 significant digits: ``0.2181153 0.1725972 3.785547
+277.419 191.8218 1036.233 519.1677 -0.2059419 0.05349901 0.9692109 -0.1239193 2``, about 100 bytes per
+joint line against about 50 in the default ``compact`` style), joint orientations are quaternions (zero
+for the end joints, as the SDK writes them), a few joints are "inferred" (tracking state 1), body lines
+carry hand states and lean values, lines end in CRLF, and lengths run from 32 to 300 frames (mean about
+78) instead of 40-110. Real-sized files average about 262 KB, as copies of real NTU-60 files do. The motion,
+the bodies and the awkward cases are the demo's.
 """
 
 from __future__ import annotations
@@ -202,6 +212,17 @@ def _place(pose: np.ndarray, yaw: float, x: float, z: float, scale: float) -> np
 _BODY_LINE = "%d 0 1 1 1 1 0 %.5f %.5f 2\n"
 _JOINT_LINE = "%.4f %.4f %.4f %.1f %.1f %.1f %.1f 0 0 0 0 2\n"
 _JOINT_BLOCK = "25\n" + _JOINT_LINE * 25
+# The real-sized style: every float with up to 7 significant digits (the Kinect SDK's float format), CRLF.
+_NTU_BODY_LINE = "%d 0 1 %d 1 %d 0 %.7g %.7g 2\r\n"
+_NTU_JOINT_BLOCK = "25\r\n" + ("%.7g " * 11 + "%d\r\n") * 25
+# Kinect v2 joint tree (parent of each joint; the spine base's is the spine middle) and the end joints, whose
+# orientation the SDK reports as 0 0 0 0.
+_PARENT = np.array([1, 0, 20, 2, 20, 4, 5, 6, 20, 8, 9, 10, 0, 12, 13, 14, 0, 16, 17, 18, 1, 7, 7, 11, 11])
+_LEAVES = [HEAD, L_FOOT, R_FOOT, L_TIP, L_THUMB, R_TIP, R_THUMB]
+# Gamma-distributed lengths (shape, scale): mean about 78 frames, clipped to 32-300, which with the
+# demo's bodies gives files of about 262 KB on average, as measured on copies of real NTU-60 files.
+_NTU_LENGTH_SHAPE, _NTU_LENGTH_SCALE = 5.0, 15.6
+STYLES = ("compact", "real")  # the demo's files; real-sized ones
 
 
 def _joint_block(cam: np.ndarray) -> str:
@@ -267,8 +288,21 @@ class _Scene:
         return self.observe(_place(pose[frames], yaw, x, z, scale))
 
 
+def _length(rng: np.random.Generator, style: str) -> int:
+    """Frames of one sample: 40-110 (demo), or NTU-like (32-300, mean about 85, a long right tail)."""
+    if style == "compact":
+        return int(rng.integers(40, 111))
+    return int(np.clip(round(rng.gamma(_NTU_LENGTH_SHAPE, _NTU_LENGTH_SCALE)), 32, 300))
+
+
 def _scene(
-    action: int, subject: int, camera_id: int, setup: int, seed: int, rng: np.random.Generator
+    action: int,
+    subject: int,
+    camera_id: int,
+    setup: int,
+    seed: int,
+    rng: np.random.Generator,
+    style: str = "compact",
 ) -> _Scene:
     """The class's primitive and variant, the sample's speed, phase, amplitude and length, and the camera."""
     primitive = PRIMITIVES[(action - 1) % len(PRIMITIVES)]
@@ -276,7 +310,7 @@ def _scene(
     speed = (1.0 + 0.5 * variant) * rng.uniform(0.8, 1.25)
     phase = rng.uniform(0.0, 0.15)
     amp = rng.uniform(0.85, 1.15)
-    length = int(rng.integers(40, 111))
+    length = _length(rng, style)
     height = np.random.default_rng([seed, 7919, subject]).uniform(0.88, 1.12)
     setup_rng = np.random.default_rng([seed, 104729, setup])
     azimuth = {1: 0.0, 2: 45.0, 3: -45.0}.get(camera_id, 0.0) + rng.normal(0.0, 3.0)
@@ -359,11 +393,9 @@ def _noise_tracks(scene: _Scene) -> list[_Track]:
     return tracks
 
 
-def sample_tracks(
-    action: int, subject: int, camera_id: int, setup: int, seed: int, rng: np.random.Generator
-) -> tuple[int, list[_Track], np.ndarray]:
+def sample_tracks(scene: _Scene) -> tuple[int, list[_Track], np.ndarray]:
     """Bodies of one sample: (number of frames, tracks, frames forced to 0 bodies)."""
-    scene = _scene(action, subject, camera_id, setup, seed, rng)
+    rng = scene.rng
     body_yaw = np.radians(rng.normal(0.0, 10.0))
     if scene.primitive in TWO_PERSON:
         tracks = _handshake_tracks(scene, body_yaw)
@@ -378,21 +410,50 @@ def sample_tracks(
     return scene.length, tracks, empty
 
 
-def skeleton_text(length: int, tracks: list[_Track], empty: np.ndarray) -> str:
-    """The ``.skeleton`` text of one sample."""
+def _ntu_joint_block(cam: np.ndarray) -> str:
+    """25 joint lines as the Kinect SDK writes them: 11 floats of up to 7 significant digits and a state.
+
+    Orientations are unit quaternions that follow the bone towards each joint's parent (zero for the end
+    joints, as in the real files); about one joint in twenty is "inferred" (state 1).
+    """
+    x, y, z = cam[:, 0], cam[:, 1], np.maximum(cam[:, 2], 0.5)
+    bone = cam - cam[_PARENT]
+    quat = np.concatenate(
+        [1.0 + np.abs(bone[:, 1:2]), bone[:, [0, 2, 1]] * np.array([1.0, -1.0, 0.5])], axis=1
+    )
+    quat /= np.linalg.norm(quat, axis=1, keepdims=True)
+    quat[_LEAVES] = 0.0
+    state = np.where((np.abs(cam[:, 0]) * 1e4).astype(np.int64) % 20 == 0, 1.0, 2.0)
+    pixels = [256 + 365.5 * x / z, 212 - 365.5 * y / z, 960 + 1064 * x / z, 540 - 1064 * y / z]
+    values = np.column_stack([cam, *pixels, quat, state])
+    values[values == 0] = 0.0  # no "-0": the SDK writes 0
+    return _NTU_JOINT_BLOCK % tuple(values.ravel().tolist())
+
+
+def _frame_bodies(tracks: list[_Track], present: list[dict[int, int]], f: int) -> list[tuple[_Track, int]]:
+    return [(track, present[k][f]) for k, track in enumerate(tracks) if f in present[k]]
+
+
+def skeleton_text(length: int, tracks: list[_Track], empty: np.ndarray, style: str = "compact") -> str:
+    """The ``.skeleton`` text of one sample (module docstring for the two styles)."""
     present = [dict(zip(track.frames.tolist(), range(len(track.frames)), strict=True)) for track in tracks]
     empty_set = set(empty.tolist())
-    out = [f"{length}\n"]
+    real = style == "real"
+    end = "\r\n" if real else "\n"
+    out = [f"{length}{end}"]
     for f in range(length):
-        bodies = (
-            []
-            if f in empty_set
-            else [(track, present[k][f]) for k, track in enumerate(tracks) if f in present[k]]
-        )
-        out.append(f"{len(bodies)}\n")
+        bodies = [] if f in empty_set else _frame_bodies(tracks, present, f)
+        out.append(f"{len(bodies)}{end}")
         for track, row in bodies:
-            out.append(_BODY_LINE % (track.body_id, *track.lean))
-            out.append(_joint_block(track.cam[row]))
+            if real:  # lean values wander a little from frame to frame, as the tracker reports them
+                wobble = 0.004 * np.sin(0.37 * f + 0.1 + (track.body_id % 97) / 13)
+                lean = (track.lean[0] + wobble, track.lean[1] - wobble)
+                hands = (1 + track.body_id % 3, 1 + (track.body_id + f // 20) % 3)
+                out.append(_NTU_BODY_LINE % (track.body_id, hands[0], hands[1], *lean))
+                out.append(_ntu_joint_block(track.cam[row]))
+            else:
+                out.append(_BODY_LINE % (track.body_id, *track.lean))
+                out.append(_joint_block(track.cam[row]))
     return "".join(out)
 
 
@@ -414,6 +475,16 @@ def demo_names(
     )
 
 
+def write_sample(folder: str | os.PathLike, name: str, seed: int = 0, style: str = "compact") -> Path:
+    """Write one sample ``<name>.skeleton`` (any NTU name); its content depends on (seed, name, style) only."""
+    setup, camera, subject, rep, action = (int(name[k + 1 : k + 4]) for k in (0, 4, 8, 12, 16))
+    rng = np.random.default_rng([seed, setup, camera, subject, rep, action])
+    length, tracks, empty = sample_tracks(_scene(action, subject, camera, setup, seed, rng, style))
+    path = Path(folder) / f"{name}.skeleton"
+    path.write_bytes(skeleton_text(length, tracks, empty, style).encode())
+    return path
+
+
 def make_demo_skeletons(
     out_dir: str | os.PathLike,
     seed: int = 0,
@@ -423,8 +494,11 @@ def make_demo_skeletons(
     repetitions: int = 2,
     cameras: Sequence[int] = (1, 2),
     overwrite: bool = False,
+    style: str = "compact",
 ) -> list[Path]:
     """Write the demo ``.skeleton`` files into ``out_dir`` (created atomically); returns their paths."""
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {STYLES}, not {style!r}")
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise FileExistsError(
@@ -434,10 +508,7 @@ def make_demo_skeletons(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         for name in demo_names(num_class, setups, subjects, repetitions, cameras):
-            setup, camera, subject, rep, action = (int(name[k + 1 : k + 4]) for k in (0, 4, 8, 12, 16))
-            rng = np.random.default_rng([seed, setup, camera, subject, rep, action])
-            length, tracks, empty = sample_tracks(action, subject, camera, setup, seed, rng)
-            (tmp / f"{name}.skeleton").write_text(skeleton_text(length, tracks, empty))
+            write_sample(tmp, name, seed, style)
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
@@ -458,6 +529,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="replace an existing, non-empty output folder"
     )
+    parser.add_argument(
+        "--style", choices=STYLES, default="compact", help="real: real-sized files, for speed measurements"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -470,6 +544,7 @@ def run(args: argparse.Namespace) -> int:
         repetitions=args.repetitions,
         cameras=args.cameras,
         overwrite=args.overwrite,
+        style=args.style,
     )
     size = sum(p.stat().st_size for p in paths)
     log.info("wrote %d demo .skeleton files (%.1f MB) to %s", len(paths), size / 1e6, args.output)

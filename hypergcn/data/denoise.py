@@ -172,6 +172,20 @@ DENOISED_COLUMNS = {
 }
 
 
+def denoised_columns(parsed: ParsedSkeleton, result: Denoised) -> dict[str, int]:
+    """The :data:`DENOISED_COLUMNS` values of one sample, for the shard writer."""
+    return {
+        "num_bodies": parsed.num_bodies,
+        "slots": result.slots,
+        "num_frames": parsed.num_frames,
+        "frames_dropped": parsed.dropped_frames,
+        "dropped_length": result.dropped_length,
+        "dropped_spread": result.dropped_spread,
+        "dropped_overlap": result.dropped_overlap,
+        "rows_deleted": result.rows_deleted,
+    }
+
+
 def denoise_shard(parsed_path: str, out_path: str) -> dict:
     """Denoise every sample of a parsed NTU shard into a sample shard; returns counters for the log."""
     totals = dict.fromkeys(
@@ -194,18 +208,7 @@ def denoise_shard(parsed_path: str, out_path: str) -> dict:
             writer.skipped = shard.skipped
             for parsed, path in shard.iter_parsed():
                 result = denoise(parsed, path)
-                writer.add(
-                    parsed.name,
-                    result.data,
-                    num_bodies=parsed.num_bodies,
-                    slots=result.slots,
-                    num_frames=parsed.num_frames,
-                    frames_dropped=parsed.dropped_frames,
-                    dropped_length=result.dropped_length,
-                    dropped_spread=result.dropped_spread,
-                    dropped_overlap=result.dropped_overlap,
-                    rows_deleted=result.rows_deleted,
-                )
+                writer.add(parsed.name, result.data, **denoised_columns(parsed, result))
                 totals["samples"] += 1
                 totals["multi_body"] += parsed.num_bodies > 1
                 for key in ("dropped_length", "dropped_spread", "dropped_overlap", "rows_deleted"):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -178,22 +179,62 @@ def parse_skeleton_bytes(buf: bytes, path: str | os.PathLike, name: str | None =
     """Parse the content of one ``.skeleton`` file (see the module docstring for the rules)."""
     path = str(path)
     name = name or Path(path).name.removesuffix(SUFFIX)
+    parsed = _parse_compiled(buf, name)  # LF and CRLF; it stops on a lone CR
+    if parsed is not None:
+        return parsed
     if b"\r" in buf and buf.count(b"\r") != buf.count(b"\r\n"):  # lone CR line ends (old Mac files)
         buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    parsed = _parse_compiled(buf, name)
-    return parsed if parsed is not None else _parse_lines(buf, path, name)
+    return _parse_lines(buf, path, name)
 
 
 @cache
-def _kernels() -> tuple[Callable, Callable]:
-    """(xyz kernel, file kernel) of :mod:`hypergcn.data._xyz_kernel`, loaded on the first read.
+def compiled(name: str) -> Callable:
+    """A compiled kernel of :mod:`hypergcn.data._xyz_kernel` by name, loaded on first use.
 
-    Importing numba and loading the compiled kernels takes about 0.3 s, which the commands that only need
-    this module's sample names (the workflow's raw-folder check, ``hypergcn build`` and ``stats``) skip.
+    Importing numba and loading the cached kernels costs every process that reads files about 0.4 s, which
+    the commands that only need this module's sample names (the workflow's raw-folder check, ``hypergcn
+    build`` joining packed chunks, ``stats``) skip. numba's CPU target probes for BLAS by importing
+    ``scipy.linalg`` when it first loads a kernel, 0.3 s more per process where scipy is installed; the
+    kernels use no linear algebra, so the probe is answered "absent" while they load (numba then keeps its
+    BLAS-free ``np.vdot``; ``scipy.linalg`` itself still imports normally afterwards).
     """
-    from hypergcn.data._xyz_kernel import file_kernel, xyz_kernel
+    blas = "scipy.linalg.cython_blas"
+    probe_skipped = blas not in sys.modules
+    if probe_skipped:
+        sys.modules[blas] = None  # type: ignore[assignment]  # import fails fast: "no BLAS"
+    try:
+        import numba.np.arraymath  # noqa: F401  # the module that probes, imported while the probe fails fast
 
-    return xyz_kernel, file_kernel
+        from hypergcn.data import _xyz_kernel
+
+        return getattr(_xyz_kernel, name)
+    finally:
+        if probe_skipped:
+            del sys.modules[blas]
+
+
+_WARM_UP_FILE = b"1\n1\n1 0 1 1 1 1 0 0 0 2\n25\n" + b"0.5 1 2 0 0 0 0 0 0 0 0 2\n" * NUM_JOINTS
+
+
+def load_kernels(encoder: bool = False) -> None:
+    """Load every kernel the file reader (and with ``encoder``, the chunk packer) calls, compiling it on a
+    machine's first run, so that processes forked afterwards start with them loaded."""
+    parse_skeleton_bytes(_WARM_UP_FILE, "warm-up")
+    line = np.frombuffer(b"1 2 3\n", dtype=np.uint8)
+    compiled("xyz_kernel")(line, np.zeros(1, np.int64), 3, np.zeros((1, 3)))
+    joints = np.ones((2, NUM_JOINTS, 3), dtype=np.float32)
+    compiled("body_motions")(joints, np.ones(2, dtype=np.int64), np.zeros(2, dtype=np.float32))
+    if encoder:
+        flat = np.ones((1, 150), dtype=np.float32)
+        sample_chunk = compiled("sample_chunk")
+        sample_chunk(
+            flat, 150, np.zeros((1, 2), np.bool_), 1, 50, np.zeros(150, np.float32), np.zeros(256, np.uint8)
+        )
+
+
+def _kernels() -> tuple[Callable, Callable]:
+    """(xyz kernel, file kernel)."""
+    return compiled("xyz_kernel"), compiled("file_kernel")
 
 
 def _parse_compiled(buf: bytes, name: str) -> ParsedSkeleton | None:
@@ -201,7 +242,7 @@ def _parse_compiled(buf: bytes, name: str) -> ParsedSkeleton | None:
     failed, num_frames, valid_frames, ids, valid_of, line_of, xyz = _kernels()[1](
         np.frombuffer(buf, dtype=np.uint8), BODY_LINE_VALUES, NUM_JOINTS, JOINT_LINE_VALUES
     )
-    if failed >= 0:
+    if failed:
         return None
     joints = xyz.astype(np.float32).reshape(-1, NUM_JOINTS, 3)
     if (ids == ids[0]).all():  # a single bodyID
@@ -376,13 +417,12 @@ def _check_nothing_after(lines: list[bytes], i: int, num_frames: int, path: str)
 
 
 def _set_motion(parsed: ParsedSkeleton) -> None:
-    """The authors' motion for every body of a multi-body file (NaN for single-body files)."""
+    """The authors' motion for every body of a multi-body file (NaN for single-body files), computed by the
+    compiled :func:`hypergcn.data._xyz_kernel.body_motions` (bit for bit :func:`body_motion`, 10x faster)."""
+    parsed.motion = np.full(parsed.num_bodies, np.nan, dtype=np.float32)
     if parsed.num_bodies > 1:
-        parsed.motion = np.array(
-            [body_motion(parsed.body_joints(k)) for k in range(parsed.num_bodies)], dtype=np.float32
-        )
-    else:
-        parsed.motion = np.full(parsed.num_bodies, np.nan, dtype=np.float32)
+        joints = np.ascontiguousarray(parsed.joints, dtype=np.float32)
+        compiled("body_motions")(joints, np.asarray(parsed.lengths, dtype=np.int64), parsed.motion)
 
 
 def _joint_xyz_compiled(buf: bytes, lines: list[bytes], joint_index: np.ndarray) -> np.ndarray | None:
@@ -391,6 +431,8 @@ def _joint_xyz_compiled(buf: bytes, lines: list[bytes], joint_index: np.ndarray)
     line_start = np.empty(len(lines) + 1, dtype=np.int64)  # lines end at LF (CRLF: the CR is before it)
     line_start[0] = 0
     newline = np.flatnonzero(a == 10)
+    if len(newline) + 1 < len(lines):  # another line break that splitlines() splits on (form feed...)
+        return None
     line_start[1 : len(newline) + 1] = newline + 1
     start = line_start[joint_index]
     out = np.empty((len(joint_index), 3), dtype=np.float64)

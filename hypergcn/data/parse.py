@@ -9,6 +9,13 @@ The dataset's raw format (``DatasetInfo.raw_format``) selects the reader:
 * ``ucla_json``: every ``<name>.json`` clip of the view goes into a sample shard
   (:func:`hypergcn.data.ucla.parse_view_shard`).
 
+With ``--denoise`` (the workflow's ``denoise_skeletons`` jobs) an NTU setup is parsed and denoised in one
+pass, file by file, straight into a denoised sample shard (:func:`parse_denoise_ntu_shard`): the same file
+``hypergcn denoise`` makes from a parsed shard, without writing and reading the parsed shard, and in one
+process per setup instead of two. With ``--second-actor`` it also packs every sample as its benchmark-file
+chunk (:class:`hypergcn.data.build.ChunkPacker`), so the benchmark build, the one job that sees every
+sample, only copies bytes: the work that scales with the samples runs in the parallel per-setup jobs.
+
 Bad files are collected over the whole shard: with ``--on-bad-file error`` the command fails listing every
 one of them (file, line, reason); with ``skip`` they are left out and listed in the shard's ``skipped``
 attribute and the log.
@@ -19,15 +26,26 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing as mp
 import os
+import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
-from hypergcn.data.denoise import check_denoisable
-from hypergcn.data.ntu_skeleton import NUM_JOINTS, SkeletonFileError, read_skeleton
-from hypergcn.data.raw import RawDataError, raw_folders, shard_files
-from hypergcn.data.shards import ParsedShardWriter
+from hypergcn.data.build import SECOND_ACTOR_CHOICES, ChunkPacker
+from hypergcn.data.denoise import DENOISED_COLUMNS, check_denoisable, denoise, denoised_columns
+from hypergcn.data.ntu_skeleton import (
+    NUM_JOINTS,
+    ParsedSkeleton,
+    SkeletonFileError,
+    load_kernels,
+    read_skeleton,
+)
+from hypergcn.data.raw import RawDataError, raw_folders, shard_files, shard_files_by_shard
+from hypergcn.data.shards import ParsedShardWriter, ShardWriter
 from hypergcn.data.ucla import UclaDataError, parse_view_shard
 from hypergcn.datasets import DATASETS, dataset_info, missing_skeletons
 
@@ -54,9 +72,9 @@ def _where(entry: dict) -> str:
 
 
 def _read_files(
-    files: list[tuple[str, Path]], known_missing: frozenset[str], writer: ParsedShardWriter
+    files: list[tuple[str, Path]], known_missing: frozenset[str], add: Callable[[ParsedSkeleton, str], None]
 ) -> tuple[list[dict], int]:
-    """Write every readable, denoisable file; returns the bad files and the count of known-missing names."""
+    """``add`` every readable, denoisable file; returns the bad files and the count of known-missing names."""
     bad: list[dict] = []
     n_known = 0
     for name, path in files:
@@ -72,8 +90,49 @@ def _read_files(
         except (OSError, UnicodeError) as exc:
             bad.append({"file": str(path), "line": None, "reason": f"cannot read: {exc}"})
             continue
-        writer.add(parsed, str(path))
+        add(parsed, str(path))
     return bad, n_known
+
+
+def _check_folders(dataset: str, raw_dirs: list[Path], on_bad_file: str) -> None:
+    if on_bad_file not in ON_BAD_FILE:
+        raise ValueError(f"on_bad_file must be 'error' or 'skip', not {on_bad_file!r}")
+    for folder in raw_dirs:
+        if not folder.is_dir():
+            raise RawDataError(f"datasets.{dataset}.raw_dir: {str(folder)!r} is not a folder")
+
+
+def _shard_files(dataset: str, shard: str, raw_dirs: list[Path], on_bad_file: str) -> list[tuple[str, Path]]:
+    _check_folders(dataset, raw_dirs, on_bad_file)
+    return shard_files(dataset, raw_dirs, shard)
+
+
+def _check_bad(dataset: str, shard: str, bad: list[dict], on_bad_file: str) -> None:
+    """Fail listing every bad file (``error``), or log them; the caller then completes the shard."""
+    if bad and on_bad_file == "error":
+        raise BadFilesError(dataset, shard, bad)
+    for entry in bad:
+        log.warning("skipped bad file %s: %s", _where(entry), entry["reason"])
+
+
+def _report(where: str, files: int, parsed: int, n_known: int, n_bad: int, seconds: float) -> dict:
+    log.info(
+        "%s: %d files, %d parsed, %d with known missing skeletons skipped, %d bad skipped, %.2f s (%.0f files/s)",
+        where,
+        files,
+        parsed,
+        n_known,
+        n_bad,
+        seconds,
+        files / seconds if seconds > 0 else 0.0,
+    )
+    return {
+        "files": files,
+        "parsed": parsed,
+        "known_missing_skipped": n_known,
+        "bad_skipped": n_bad,
+        "seconds": round(seconds, 3),
+    }
 
 
 def parse_ntu_shard(
@@ -84,12 +143,7 @@ def parse_ntu_shard(
     on_bad_file: str = "error",
 ) -> dict:
     """Parse one NTU setup into a parsed shard; raises :class:`BadFilesError` listing every bad file."""
-    if on_bad_file not in ON_BAD_FILE:
-        raise ValueError(f"on_bad_file must be 'error' or 'skip', not {on_bad_file!r}")
-    for folder in raw_dirs:
-        if not folder.is_dir():
-            raise RawDataError(f"datasets.{dataset}.raw_dir: {str(folder)!r} is not a folder")
-    files = shard_files(dataset, raw_dirs, shard)
+    files = _shard_files(dataset, shard, raw_dirs, on_bad_file)
     attrs = {
         "dataset": dataset,
         "layout": dataset_info(dataset).layout.name,
@@ -101,35 +155,144 @@ def parse_ntu_shard(
     writer = ParsedShardWriter(out_path, attrs)
     t0 = time.perf_counter()
     try:
-        bad, n_known = _read_files(files, missing_skeletons(dataset), writer)
-        if bad and on_bad_file == "error":
-            raise BadFilesError(dataset, shard, bad)
-        for entry in bad:
-            log.warning("skipped bad file %s: %s", _where(entry), entry["reason"])
+        bad, n_known = _read_files(files, missing_skeletons(dataset), writer.add)
+        _check_bad(dataset, shard, bad, on_bad_file)
         writer.attrs["known_missing"] = n_known
         writer.close(bad)
     except BaseException:
         writer.abort()
         raise
-    seconds = time.perf_counter() - t0
-    log.info(
-        "%s %s: %d files, %d parsed, %d with known missing skeletons skipped, %d bad skipped, %.2f s (%.0f files/s)",
-        dataset,
-        shard,
-        len(files),
-        writer.count,
-        n_known,
-        len(bad),
-        seconds,
-        len(files) / seconds if seconds > 0 else 0.0,
+    return _report(
+        f"{dataset} {shard}", len(files), writer.count, n_known, len(bad), time.perf_counter() - t0
     )
-    return {
-        "files": len(files),
-        "parsed": writer.count,
-        "known_missing_skipped": n_known,
-        "bad_skipped": len(bad),
-        "seconds": round(seconds, 3),
-    }
+
+
+def parse_denoise_ntu_shard(
+    dataset: str,
+    shard: str,
+    raw_dirs: list[Path],
+    out_path: str | os.PathLike,
+    on_bad_file: str = "error",
+    packer: ChunkPacker | None = None,
+    files: list[tuple[str, Path]] | None = None,
+) -> dict:
+    """Parse and denoise one NTU setup in one pass into a denoised shard (what :func:`parse_ntu_shard` then
+    :func:`hypergcn.data.denoise.denoise_shard` make), with the samples packed by ``packer`` if given.
+
+    ``files`` (name, path) are the setup's raw files when the caller has listed them already.
+    """
+    if files is None:
+        files = _shard_files(dataset, shard, raw_dirs, on_bad_file)
+    layout = dataset_info(dataset).layout
+    writer = ShardWriter(
+        out_path,
+        dataset=dataset,
+        layout=layout.name,
+        shard=shard,
+        num_point=layout.num_joints,
+        num_person=layout.persons,
+        extra=DENOISED_COLUMNS,
+        attrs={"files_found": len(files), "raw_dirs": json.dumps([str(p) for p in raw_dirs])},
+        compress=False,  # an intermediate file: writing speed over size
+        packed=packer.attrs if packer is not None else None,
+    )
+
+    def add(parsed: ParsedSkeleton, path: str) -> None:
+        result = denoise(parsed, path)
+        chunk = packer.pack(result.data, result.slots, parsed.name) if packer is not None else None
+        writer.add(parsed.name, result.data, chunk=chunk, **denoised_columns(parsed, result))
+
+    t0 = time.perf_counter()
+    with writer:
+        bad, n_known = _read_files(files, missing_skeletons(dataset), add)
+        _check_bad(dataset, shard, bad, on_bad_file)
+        writer.attrs["known_missing"] = n_known
+        writer.skipped = bad
+    seconds = time.perf_counter() - t0
+    return _report(f"{dataset} {shard}", len(files), writer.count, n_known, len(bad), seconds)
+
+
+@dataclass(frozen=True)
+class _ShardTask:
+    """One setup of :func:`parse_denoise_ntu_shards`, as a worker process receives it."""
+
+    dataset: str
+    shard: str
+    files: list[tuple[str, Path]]
+    raw_dirs: list[Path]
+    out_path: str
+    on_bad_file: str
+    pack: tuple[int, str] | None  # (max_frames, second_actor)
+
+
+def _run_task(task: _ShardTask) -> tuple[dict | None, list[dict]]:
+    """(report, []), or for ``on_bad_file: error`` (None, the setup's bad files): listed by the parent."""
+    packer = ChunkPacker(task.dataset, *task.pack) if task.pack is not None else None
+    try:
+        report = parse_denoise_ntu_shard(
+            task.dataset, task.shard, task.raw_dirs, task.out_path, task.on_bad_file, packer, task.files
+        )
+    except BadFilesError as exc:
+        return None, exc.bad
+    return report, []
+
+
+def _run_in_workers(
+    tasks: list[_ShardTask], jobs: int, encoder: bool
+) -> list[tuple[dict | None, list[dict]]]:
+    """The tasks in ``jobs`` worker processes, forked (Linux) after the kernels are loaded here, so that
+    they start with them; elsewhere the workers start afresh and load them once each."""
+    context = None
+    if sys.platform.startswith("linux"):
+        load_kernels(encoder)
+        context = mp.get_context("fork")
+    pool = ProcessPoolExecutor(jobs, mp_context=context)
+    try:
+        results = list(pool.map(_run_task, tasks))
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)  # the setups not started yet are not parsed
+        raise
+    pool.shutdown()
+    return results
+
+
+def parse_denoise_ntu_shards(
+    dataset: str,
+    shards: list[str],
+    raw_dirs: list[Path],
+    out_paths: list[str | os.PathLike],
+    on_bad_file: str = "error",
+    pack: tuple[int, str] | None = None,
+    jobs: int = 1,
+) -> list[dict]:
+    """:func:`parse_denoise_ntu_shard` for several setups of a dataset, ``jobs`` at a time.
+
+    The workflow runs one such job per dataset rather than one per setup: every process that reads files
+    pays about 0.7 s to start Python, import numpy, h5py and numba and load the compiled kernels, as much
+    as parsing 700 real-sized files. Here the kernels are loaded once and the worker processes are forked
+    from this one, so they start with them; the raw folders are listed once; the largest setups go first.
+    Bad files (``on_bad_file: error``) of every setup are listed together in one :class:`BadFilesError`.
+    """
+    if len(shards) != len(out_paths):
+        raise ValueError(f"{len(shards)} shards but {len(out_paths)} output paths")
+    _check_folders(dataset, raw_dirs, on_bad_file)
+    files = shard_files_by_shard(dataset, raw_dirs, shards)
+    tasks = [
+        _ShardTask(dataset, shard, files[shard], raw_dirs, str(out), on_bad_file, pack)
+        for shard, out in zip(shards, out_paths, strict=True)
+    ]
+    tasks.sort(key=lambda task: len(task.files), reverse=True)
+    jobs = max(1, min(jobs, len(tasks)))
+    if jobs == 1:
+        results = [_run_task(task) for task in tasks]
+    else:
+        results = _run_in_workers(tasks, jobs, pack is not None)
+    bad = [entry for _, entries in results for entry in entries]
+    if bad:
+        failed = [task.shard for task, (_, entries) in zip(tasks, results, strict=True) if entries]
+        raise BadFilesError(dataset, ", ".join(sorted(failed)), bad)
+    by_shard = {task.shard: report for task, (report, _) in zip(tasks, results, strict=True)}
+    return [by_shard[shard] for shard in shards]
 
 
 def _parse_json_shard(
@@ -147,23 +310,62 @@ PARSERS: dict[str, Callable[[str, str, list[Path], str | os.PathLike, str], obje
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", required=True, choices=list(DATASETS))
-    parser.add_argument("--shard", required=True, help="NTU setup (S001...) or NW-UCLA view (v01...)")
+    parser.add_argument(
+        "--shard", required=True, nargs="+", help="NTU setup(s) (S001...) or NW-UCLA view (v01...)"
+    )
     parser.add_argument("--raw-dir", required=True, nargs="+", help="raw folder(s) (datasets.<name>.raw_dir)")
-    parser.add_argument("--output", required=True, help="parsed shard to write (.h5)")
+    parser.add_argument(
+        "--output", required=True, nargs="+", help="shard(s) to write, one per --shard: parsed, or denoised"
+    )
     parser.add_argument("--on-bad-file", choices=ON_BAD_FILE, default="error")
+    parser.add_argument(
+        "--denoise", action="store_true", help="NTU: parse and denoise in one pass into denoised shards"
+    )
+    parser.add_argument(
+        "--second-actor",
+        choices=SECOND_ACTOR_CHOICES,
+        default=None,
+        help="with --denoise: also pack the benchmark-file chunks (deviations.second_actor)",
+    )
+    parser.add_argument(
+        "--max-frames",
+        type=int,
+        default=300,
+        help="padding length of the packed chunks (datasets.<name>.max_frames)",
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="with --denoise: setups parsed at a time")
+
+
+def _check_args(args: argparse.Namespace) -> str | None:
+    """What is wrong with the arguments, or None."""
+    info = dataset_info(args.dataset)
+    unknown = [shard for shard in args.shard if info.shards and shard not in info.shards]
+    if unknown:  # a generated dataset's shards come from its config
+        return f"{unknown} not shard(s) of {args.dataset} ({info.shards[0]}-{info.shards[-1]})"
+    if len(args.output) != len(args.shard):
+        return f"{len(args.shard)} --shard value(s) but {len(args.output)} --output value(s)"
+    if args.denoise and not info.denoised:
+        return f"--denoise: {args.dataset} files are not denoised (parse them without it)"
+    if len(args.shard) > 1 and not args.denoise:
+        return "several shards at once need --denoise"
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
-    info = dataset_info(args.dataset)
-    if info.shards and args.shard not in info.shards:  # a generated dataset's shards come from its config
-        log.error(
-            "%r is not a shard of %s (%s-%s)", args.shard, args.dataset, info.shards[0], info.shards[-1]
-        )
+    problem = _check_args(args)
+    if problem:
+        log.error("%s", problem)
         return 2
+    raw_dirs = raw_folders(args.raw_dir)
     try:
-        PARSERS[info.raw_format](
-            args.dataset, args.shard, raw_folders(args.raw_dir), args.output, args.on_bad_file
-        )
+        if args.denoise:
+            pack = (args.max_frames, args.second_actor) if args.second_actor else None
+            parse_denoise_ntu_shards(
+                args.dataset, args.shard, raw_dirs, args.output, args.on_bad_file, pack, args.jobs
+            )
+        else:
+            parser = PARSERS[dataset_info(args.dataset).raw_format]
+            parser(args.dataset, args.shard[0], raw_dirs, args.output[0], args.on_bad_file)
     except (BadFilesError, UclaDataError, RawDataError, FileNotFoundError) as exc:
         log.error("%s", exc)
         return 1

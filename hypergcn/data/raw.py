@@ -113,15 +113,25 @@ def list_ntu_files(
 
 def shard_files(dataset: str, folders: Sequence[Path], shard: str) -> list[tuple[str, Path]]:
     """The raw files of one NTU setup, sorted by name (the authors' file order)."""
-    files, duplicates = list_ntu_files(folders, [shard])
+    return shard_files_by_shard(dataset, folders, [shard])[shard]
+
+
+def shard_files_by_shard(
+    dataset: str, folders: Sequence[Path], shards: Sequence[str]
+) -> dict[str, list[tuple[str, Path]]]:
+    """The raw files of several NTU setups from one listing of the folders, each sorted by name."""
+    files, duplicates = list_ntu_files(folders, shards)
     if duplicates:
         log.warning(
             "%s %s: %d file names appear in more than one raw folder; using the first",
             dataset,
-            shard,
+            _ranges(list(shards)),
             duplicates,
         )
-    return sorted(files.items())
+    by_shard: dict[str, list[tuple[str, Path]]] = {shard: [] for shard in shards}
+    for name, path in sorted(files.items()):
+        by_shard[name[:4]].append((name, path))
+    return by_shard
 
 
 def _config_key(dataset: str) -> str:

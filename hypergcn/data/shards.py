@@ -10,7 +10,12 @@ Sample shard (every parsed NW-UCLA shard and every denoised NTU shard), read by 
 * optional per-sample columns, e.g. ``num_bodies`` int32 (N,) = bodyIDs in the raw file;
 * attributes ``dataset``, ``layout`` (the name of the dataset's :class:`hypergcn.layouts.Layout`), ``shard``,
   ``num_point`` (V), ``num_person`` (M), ``skipped`` (JSON list of ``{file, line, reason}`` for bad raw files
-  skipped with ``on_bad_file: skip``), and ``format`` (this module's version).
+  skipped with ``on_bad_file: skip``), and ``format`` (this module's version);
+* optionally the samples already packed as benchmark-file chunks (written by the workflow's denoise jobs, so
+  that the benchmark build only copies them; :mod:`hypergcn.data.build`): group ``packed`` with ``bytes``
+  uint8 (the compressed chunks back to back), per sample ``offset`` int64, ``size`` int64 (-1: not packed)
+  and ``filter_mask`` uint8 (0: lzf stream, 1: stored raw), and attributes ``packed_<key>`` describing the
+  chunks (layout and the settings that shaped them).
 
 Parsed NTU shard (``results/data/<dataset>/parsed/<setup>.h5``, written by ``hypergcn parse``, read by
 ``hypergcn denoise``), read by :class:`ParsedShard`. It keeps the bodies of every ``.skeleton`` file with
@@ -47,6 +52,7 @@ from hypergcn.io import atomic_path
 SHARD_FORMAT = 1
 STRING = h5py.string_dtype("utf-8")
 _FLUSH_BYTES = 16 << 20
+_READ_CACHE_BYTES = 1 << 20
 _SAMPLE_KEYS = ("name", "length", "offset", "data")
 
 
@@ -86,6 +92,7 @@ class TableWriter(_AtomicWriter):
         columns: dict[str, tuple[Any, tuple[int, ...]]],
         attrs: dict[str, Any] | None = None,
         compression: dict[str, str] | None = None,
+        chunk_bytes: dict[str, int] | None = None,
     ) -> None:
         self.path = Path(path)
         self.columns = columns
@@ -100,7 +107,11 @@ class TableWriter(_AtomicWriter):
             row_bytes = int(np.prod(shape, dtype=np.int64)) * (
                 8 if dtype is str else np.dtype(dtype).itemsize
             )
-            chunk_rows = max(1, min(1 << 15, (256 << 10) // max(row_bytes, 1)))
+            target = (chunk_bytes or {}).get(name)
+            if target is None:
+                chunk_rows = max(1, min(1 << 15, (256 << 10) // max(row_bytes, 1)))
+            else:
+                chunk_rows = max(1, target // max(row_bytes, 1))
             self._h5.create_dataset(
                 name,
                 shape=(0, *shape),
@@ -123,16 +134,24 @@ class TableWriter(_AtomicWriter):
         if self._buffered >= _FLUSH_BYTES:
             self.flush()
 
+    def append_scalars(self, row: dict[str, Any]) -> None:
+        """Append one value to each of several scalar columns (the per-sample columns of a sample: kept as
+        Python numbers until the flush, which is several times cheaper than an array per value)."""
+        for name, value in row.items():
+            self._buffers[name].append(value)
+        self._buffered += 8 * len(row)
+
     def flush(self) -> None:
         for name, parts in self._buffers.items():
             if not parts:
                 continue
             dtype, shape = self.columns[name]
-            block = (
-                np.array([v for part in parts for v in part], dtype=object)
-                if dtype is str
-                else np.concatenate(parts).reshape(-1, *shape)
-            )
+            if dtype is str:
+                block = np.array([v for part in parts for v in part], dtype=object)
+            elif not any(isinstance(part, np.ndarray) for part in parts):  # append_scalars only
+                block = np.asarray(parts, dtype=dtype)
+            else:
+                block = np.concatenate([np.asarray(part, dtype=dtype).reshape(-1, *shape) for part in parts])
             dset = self._h5[name]
             start = dset.shape[0]
             dset.resize(start + len(block), axis=0)
@@ -164,6 +183,8 @@ class ShardWriter(_AtomicWriter):
     """Write a sample shard (module docstring) sample by sample.
 
     ``extra`` names additional per-sample columns (name -> dtype), given to :meth:`add` as keywords.
+    ``packed`` (attributes of the packing, stored as ``packed_<key>``) adds the packed chunks, given to
+    :meth:`add` as ``chunk=(bytes, filter_mask)``.
     """
 
     def __init__(
@@ -178,8 +199,10 @@ class ShardWriter(_AtomicWriter):
         extra: dict[str, Any] | None = None,
         attrs: dict[str, Any] | None = None,
         compress: bool = True,
+        packed: dict[str, Any] | None = None,
     ) -> None:
         self.extra = dict(extra or {})
+        self.packed = packed is not None
         self.skipped: list[dict] = []
         columns: dict[str, tuple[Any, tuple[int, ...]]] = {
             "name": (str, ()),
@@ -188,6 +211,8 @@ class ShardWriter(_AtomicWriter):
             "data": (np.float32, (num_person, num_point, 3)),
         }
         columns.update({key: (dtype, ()) for key, dtype in self.extra.items()})
+        if packed is not None:
+            columns.update(PACKED_COLUMNS)
         self.attrs = {
             "dataset": dataset,
             "layout": layout,
@@ -196,14 +221,26 @@ class ShardWriter(_AtomicWriter):
             "num_person": num_person,
             "format": SHARD_FORMAT,
             **(attrs or {}),
+            **{f"packed_{key}": value for key, value in (packed or {}).items()},
         }
-        self._table = TableWriter(path, columns, compression={"data": "lzf"} if compress else None)
+        self._table = TableWriter(
+            path,
+            columns,
+            compression={"data": "lzf"} if compress else None,
+            # 1 MB chunks, not 32 KB: a reader then touches a few dozen chunk-index entries per shard, not a
+            # thousand, and HDF5's per-file metadata cache stays small in a build that opens every shard
+            chunk_bytes={"packed/bytes": 1 << 20},
+        )
         self._rows = 0
+        self._packed_bytes = 0
         self.count = 0
         self._shape = (num_person, num_point, 3)
 
-    def add(self, name: str, data: np.ndarray, **extra: Any) -> None:
-        """Append one sample: ``data`` float32 (T, M, V, 3)."""
+    def add(
+        self, name: str, data: np.ndarray, chunk: tuple[np.ndarray | None, int] | None = None, **extra: Any
+    ) -> None:
+        """Append one sample: ``data`` float32 (T, M, V, 3); ``chunk`` its packed bytes (uint8, or None when
+        it could not be packed) and filter mask, when the shard holds packed chunks."""
         data = np.asarray(data, dtype=np.float32)
         if data.shape[1:] != self._shape:
             raise ValueError(
@@ -212,12 +249,21 @@ class ShardWriter(_AtomicWriter):
         missing = set(self.extra) - set(extra)
         if missing:
             raise ValueError(f"sample {name}: missing columns {sorted(missing)}")
+        row = {"length": len(data), "offset": self._rows, **{key: extra[key] for key in self.extra}}
+        if self.packed:
+            if chunk is None:
+                raise ValueError(f"sample {name}: this shard holds packed chunks; pass chunk=")
+            stream, filter_mask = chunk
+            size = -1 if stream is None else len(stream)
+            row.update(
+                {"packed/offset": self._packed_bytes, "packed/size": size, "packed/filter_mask": filter_mask}
+            )
+            if stream is not None:
+                self._table.append("packed/bytes", stream)
+                self._packed_bytes += size
         self._table.append("name", [name])
-        self._table.append("length", [len(data)])
-        self._table.append("offset", [self._rows])
+        self._table.append_scalars(row)
         self._table.append("data", data)
-        for key in self.extra:
-            self._table.append(key, [extra[key]])
         self._rows += len(data)
         self.count += 1
 
@@ -229,12 +275,23 @@ class ShardWriter(_AtomicWriter):
         self._table.abort()
 
 
+# Packed benchmark chunks of a sample shard (module docstring).
+PACKED_COLUMNS: dict[str, tuple[Any, tuple[int, ...]]] = {
+    "packed/bytes": (np.uint8, ()),
+    "packed/offset": (np.int64, ()),
+    "packed/size": (np.int64, ()),
+    "packed/filter_mask": (np.uint8, ()),
+}
+
+
 class _ShardFile:
     """An open shard for reading: its attributes, its list of skipped raw files, the ``with`` protocol."""
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
-        self._h5 = h5py.File(self.path, "r")
+        # Readers go through a shard once, in large blocks: a 1 MB chunk cache per dataset (h5py's default
+        # here is 8 MB) keeps a build that opens every shard of NTU-120 from holding 32 x 8 MB of it.
+        self._h5 = h5py.File(self.path, "r", rdcc_nbytes=_READ_CACHE_BYTES)
         self.attrs = {key: plain(value) for key, value in self._h5.attrs.items()}
 
     @property
@@ -266,8 +323,13 @@ class Shard(_ShardFile):
         self.offsets = np.asarray(h5["offset"][()], dtype=np.int64)
         self.data = h5["data"]
         self.columns = {
-            key: h5[key][()] for key in h5 if key not in _SAMPLE_KEYS and h5[key].shape == (len(self.names),)
+            key: h5[key][()]
+            for key in h5
+            if key not in _SAMPLE_KEYS
+            and isinstance(h5[key], h5py.Dataset)
+            and h5[key].shape == (len(self.names),)
         }
+        self.packed = PackedChunks(h5["packed"], self.attrs) if "packed" in h5 else None
 
     @property
     def dataset(self) -> str:
@@ -292,6 +354,47 @@ class Shard(_ShardFile):
             for k in range(i, j):
                 off = int(self.offsets[k]) - start
                 yield k, block[off : off + int(self.lengths[k])]
+            i = j
+
+
+class PackedChunks:
+    """The packed benchmark chunks of a sample shard: per-sample columns at open, bytes read in blocks."""
+
+    def __init__(self, group: h5py.Group, attrs: dict[str, Any]) -> None:
+        self.attrs = {
+            key.removeprefix("packed_"): value for key, value in attrs.items() if key.startswith("packed_")
+        }
+        self.offsets = np.asarray(group["offset"][()], dtype=np.int64)
+        self.sizes = np.asarray(group["size"][()], dtype=np.int64)
+        self.filter_masks = np.asarray(group["filter_mask"][()], dtype=np.uint32)
+        self._bytes = group["bytes"]
+
+    def iter_chunks(self, block_bytes: int = 4 << 20) -> Iterator[tuple[int, np.ndarray | None, int]]:
+        """``(i, chunk bytes or None if not packed, filter mask)`` for every sample in file order.
+
+        The bytes are read in blocks of about ``block_bytes`` into one reused buffer (fresh arrays of a few
+        MB each would be left to the allocator, whose heap then grows with the shard): a chunk's array is
+        valid until the next one is yielded.
+        """
+        n = len(self.sizes)
+        ends = self.offsets + np.maximum(self.sizes, 0)
+        buffer = np.empty(0, dtype=np.uint8)
+        i = 0
+        while i < n:
+            start = int(self.offsets[i])
+            j = i + 1
+            while j < n and ends[j] - start <= block_bytes:
+                j += 1
+            stop = int(ends[i:j].max())
+            if len(buffer) < stop - start:
+                buffer = np.empty(max(stop - start, block_bytes), dtype=np.uint8)
+            block = buffer[: stop - start]
+            if len(block):
+                self._bytes.read_direct(block, np.s_[start:stop])
+            for k in range(i, j):
+                size = int(self.sizes[k])
+                off = int(self.offsets[k]) - start
+                yield k, (block[off : off + size] if size >= 0 else None), int(self.filter_masks[k])
             i = j
 
 

@@ -1,5 +1,8 @@
 # Data stages (docs/architecture.md#the-dag): synthetic demo, parsing, denoising, benchmark files, statistics.
 # Every rule calls the `hypergcn` command (hypergcn/data/*); the rules only wire files and config.
+# NTU-format raw files go raw -> denoised shards in one job per dataset (parse, denoise and pack every sample
+# as its benchmark-file chunk, in parallel worker processes); build_benchmark then only copies the chunks
+# into place. NW-UCLA clips go through parse_skeletons, one job per view.
 
 
 rule make_demo_skeletons:
@@ -42,28 +45,39 @@ rule parse_skeletons:
         " --on-bad-file {params.on_bad_file} --output {output:q} > {log:q} 2>&1"
 
 
+# One job per NTU-format dataset: its setups parsed and denoised in forked worker processes that share the
+# compiled reader (hypergcn/data/parse.py:parse_denoise_ntu_shards). The output is the folder of its shards,
+# one file per setup (a job's output count cannot vary with a wildcard; the folder can).
 rule denoise_skeletons:
     input:
-        "results/data/{dataset}/parsed/{shard}.h5",
+        raw=dataset_raw_dirs,
     output:
-        "results/data/{dataset}/denoised/{shard}.h5",
+        directory("results/data/{dataset}/denoised"),
     log:
-        "results/logs/denoise_skeletons/{dataset}/{shard}.log",
+        "results/logs/denoise_skeletons/{dataset}.log",
     benchmark:
-        "results/benchmarks/denoise_skeletons/{dataset}/{shard}.tsv"
-    wildcard_constraints:
-        dataset="|".join(name for name, info in DATASETS.items() if info.denoised),
+        "results/benchmarks/denoise_skeletons/{dataset}.tsv"
     conda:
         "../../envs/data.yaml"
+    threads: parse_threads
     params:
+        shards=lambda wildcards: shards(wildcards.dataset),
+        outputs=lambda wildcards, output: [
+            f"{output}/{shard}.h5" for shard in shards(wildcards.dataset)
+        ],
+        on_bad_file=on_bad_file,
+        max_frames=max_frames,
+        second_actor=DEVIATIONS["second_actor"],
         version=PACKAGE_VERSION,
     shell:
-        "hypergcn denoise --input {input:q} --output {output:q} > {log:q} 2>&1"
+        "hypergcn parse --denoise --dataset {wildcards.dataset} --shard {params.shards}"
+        " --raw-dir {input.raw:q} --on-bad-file {params.on_bad_file} --max-frames {params.max_frames}"
+        " --second-actor {params.second_actor} --jobs {threads} --output {params.outputs:q} > {log:q} 2>&1"
 
 
 rule build_benchmark:
     input:
-        benchmark_shards,
+        benchmark_shard_inputs,
     output:
         "results/data/{dataset}/{benchmark}.h5",
     log:
@@ -73,6 +87,7 @@ rule build_benchmark:
     conda:
         "../../envs/data.yaml"
     params:
+        shards=dataset_shards,
         max_frames=max_frames,
         second_actor=DEVIATIONS["second_actor"],
         num_class=num_class,
@@ -81,7 +96,7 @@ rule build_benchmark:
         provenance=build_provenance,
     shell:
         "hypergcn build --dataset {wildcards.dataset} --benchmark {wildcards.benchmark}"
-        " --shards {input:q} --output {output:q} --max-frames {params.max_frames}"
+        " --shards {params.shards:q} --output {output:q} --max-frames {params.max_frames}"
         " --second-actor {params.second_actor} --num-class {params.num_class}"
         " --val-fraction {params.val_fraction} --val-seed {params.val_seed}"
         " --provenance {params.provenance:q} > {log:q} 2>&1"
@@ -89,7 +104,7 @@ rule build_benchmark:
 
 rule dataset_statistics:
     input:
-        dataset_shards,
+        dataset_shard_inputs,
     output:
         report(
             "results/data/{dataset}/statistics.json",
@@ -102,7 +117,8 @@ rule dataset_statistics:
     conda:
         "../../envs/data.yaml"
     params:
+        shards=dataset_shards,
         num_class=num_class,
     shell:
-        "hypergcn stats --dataset {wildcards.dataset} --shards {input:q}"
+        "hypergcn stats --dataset {wildcards.dataset} --shards {params.shards:q}"
         " --num-class {params.num_class} --output {output:q} > {log:q} 2>&1"

@@ -7,6 +7,8 @@ from hypergcn.data.raw import RawDataError, check_raw
 
 DEMO_RAW = "results/raw/demo"
 _RAW_CHECKED = {}
+# Worker processes of one such job at most (fewer where --cores is lower, as Snakemake scales them down).
+PARSE_MAX_THREADS = 16
 
 
 def dataset_config(dataset):
@@ -48,6 +50,26 @@ def raw_dirs(dataset):
     return _RAW_CHECKED[dataset]
 
 
+def dataset_raw_dirs(wildcards):
+    """Input of a dataset's denoise job: its raw folder(s), checked first."""
+    return raw_dirs(wildcards.dataset)
+
+
+def shard_paths(dataset, stage):
+    """The shard files of a dataset at one stage (parsed, denoised), one per setup or view."""
+    return expand(
+        "results/data/{dataset}/{stage}/{shard}.h5",
+        dataset=dataset,
+        stage=stage,
+        shard=shards(dataset),
+    )
+
+
+def parse_threads(wildcards):
+    """Worker processes of a dataset's denoise job: one per setup, up to PARSE_MAX_THREADS."""
+    return min(len(shards(wildcards.dataset)), PARSE_MAX_THREADS)
+
+
 def parse_inputs(wildcards):
     """Input of parse_skeletons: the raw folder(s) themselves (never the 114,480 files)."""
     valid = shards(wildcards.dataset)
@@ -63,23 +85,26 @@ def on_bad_file(wildcards):
 
 
 def dataset_shards(wildcards):
-    """What a benchmark and the statistics are made from: denoised NTU shards, parsed NW-UCLA shards."""
+    """The shard files a benchmark and the statistics are made from: denoised NTU shards (in the folder
+    denoise_skeletons writes), parsed NW-UCLA shards."""
     stage = "denoised" if dataset_info(wildcards.dataset).denoised else "parsed"
-    return expand(
-        "results/data/{dataset}/{stage}/{shard}.h5",
-        dataset=wildcards.dataset,
-        stage=stage,
-        shard=shards(wildcards.dataset),
-    )
+    return shard_paths(wildcards.dataset, stage)
 
 
-def benchmark_shards(wildcards):
+def dataset_shard_inputs(wildcards):
+    """What those shards' jobs output: the denoised folder of an NTU dataset, else the parsed files."""
+    if dataset_info(wildcards.dataset).denoised:
+        return f"results/data/{wildcards.dataset}/denoised"
+    return dataset_shards(wildcards)
+
+
+def benchmark_shard_inputs(wildcards):
     valid = dataset_info(wildcards.dataset).benchmarks
     if wildcards.benchmark not in valid:
         raise WorkflowError(
             f"{wildcards.benchmark!r} is not a {wildcards.dataset} benchmark; choose from {list(valid)}"
         )
-    return dataset_shards(wildcards)
+    return dataset_shard_inputs(wildcards)
 
 
 def num_class(wildcards):
