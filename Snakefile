@@ -13,11 +13,13 @@ configfile: f"{workflow.basedir}/config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data_params.smk"
 include: "workflow/rules/run_params.smk"
+include: "workflow/rules/predict_params.smk"
 # Rules, in DAG order.
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/predict.smk"
 
 
 rule all:

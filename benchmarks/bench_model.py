@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
+from benchmarks.docs_section import write_section
 from hypergcn.models import build_model
 from tests.reference import authors_model as ref
 
@@ -429,19 +430,6 @@ def copy_bandwidth(megabytes: int) -> float:
     for _ in range(reps):
         target.copy_(source)
     return 2 * megabytes / 1024 * reps / (time.perf_counter() - start)
-
-
-def write_section(doc: Path, lines: list[str]) -> None:
-    """Replace the ``## Model`` section of ``doc`` (up to the next ``## `` heading), or append it."""
-    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
-    section = "\n".join(lines).rstrip() + "\n"
-    pattern = re.compile(r"^## Model\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1).rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + section
-    doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(text)
 
 
 def main() -> None:

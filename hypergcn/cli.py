@@ -17,6 +17,7 @@ from hypergcn.log import configure_logging
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("hypergcn.data.demo", "write synthetic NTU-format .skeleton files"),
+    "demo-clips": ("hypergcn.data.coco_demo", "write synthetic COCO-17 keypoint clips (.npz + manifest.csv)"),
     "parse": ("hypergcn.data.parse", "parse one shard of raw skeleton files into HDF5"),
     "denoise": ("hypergcn.data.denoise", "denoise one parsed NTU shard (SGN/CTR-GCN semantics)"),
     "build": ("hypergcn.data.build", "build a benchmark HDF5 (centring, padding, splits)"),
@@ -27,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "test-set scores and metrics of a trained or released model",
     ),
     "ensemble": ("hypergcn.evaluation.ensemble", "fuse 2-4 stream score files"),
+    "predict": (
+        "hypergcn.evaluation.predict",
+        "class predictions for raw clips with a trained model or an ensemble",
+    ),
     "summarize": ("hypergcn.evaluation.summary", "paper-style results table"),
     "figure": (
         "hypergcn.evaluation.figures",

@@ -12,11 +12,30 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from hypergcn.datasets import STREAM_SETS
+from hypergcn.datasets import STREAM_SETS, dataset_info
 
-# The training recipe: the authors' values (docs/method.md#recipe) and the project's machine settings
-# (num_workers, deterministic, eval_test). `recipe:` in the config and `recipe_overrides` patterns refine it.
-# The seed and the precision are not recipe keys: `seeds:` and `deviations.precision` set them.
+# The loader's preprocessing and augmentation (docs/data.md#recipe-keys-for-preprocessing), recipe keys
+# like the others. None means "the dataset's default": the declaration's `recipe:` (which resolve_recipe
+# applies), then the benchmark's `DatasetInfo.loader_defaults`, then the feeder's own default, which is the
+# authors' for NTU and NW-UCLA.
+LOADER_DEFAULTS: dict[str, Any] = {
+    "frame_sample": None,  # resize | clips
+    "align": None,  # NTU: shoulders onto +x
+    "p_interval": None,  # training crop: [p] central, [low, high] random fraction of the valid frames
+    "test_p_interval": None,  # the crop of evaluation (one value: central)
+    "random_rot": None,  # training: 3-D rotation of ±0.3 rad per axis
+    "view_transform": None,  # NW-UCLA training: rotation about x and y, and scaling
+    "drop_axis_p": None,  # NW-UCLA training
+    "drop_joint_p": None,  # NW-UCLA training
+    "centre": None,  # clip arrays: subtract each person's mean centre
+    "normalise_scale": None,  # clip arrays: divide by the layout's reference length
+    "random_rot_2d": None,  # clip arrays training: rotation of x, y by U(-a, a) degrees
+    "random_scale": None,  # clip arrays training: coordinates times U(low, high)
+}
+# The training recipe: the authors' values (docs/method.md#recipe), the project's machine settings
+# (num_workers, deterministic, eval_test) and the loader keys. `recipe:` in the config and `recipe_overrides`
+# patterns refine it. The seed and the precision are not recipe keys: `seeds:` and `deviations.precision`
+# set them.
 RECIPE_DEFAULTS: dict[str, Any] = {
     "epochs": 140,
     "batch_size": 64,
@@ -35,7 +54,24 @@ RECIPE_DEFAULTS: dict[str, Any] = {
     "num_workers": 4,
     "deterministic": False,
     "eval_test": True,  # score the test split after every epoch, as the authors' loop does
+    **LOADER_DEFAULTS,
 }
+# The loader keys each raw format's feeder takes (``DatasetInfo.raw_format``); any other loader key set for
+# a dataset is an error, not silently ignored.
+FEEDER_KEYS: dict[str, tuple[str, ...]] = {
+    "ntu_skeleton": ("frame_sample", "align", "p_interval", "test_p_interval", "random_rot"),
+    "ucla_json": ("view_transform", "drop_axis_p", "drop_joint_p"),
+    "clip_arrays": (
+        "frame_sample", "p_interval", "test_p_interval", "random_rot",
+        "centre", "normalise_scale", "random_rot_2d", "random_scale",
+    ),
+}  # fmt: skip
+# Loader keys that only the training loader reads: augmentations (evaluation is never augmented) and the
+# training crop (evaluation reads test_p_interval).
+TRAIN_ONLY_KEYS: tuple[str, ...] = (
+    "p_interval", "random_rot", "view_transform", "drop_axis_p", "drop_joint_p", "random_rot_2d",
+    "random_scale",
+)  # fmt: skip
 # Recipe keys that are not part of a run's result: the speed knobs a resume may change.
 SPEED_KEYS: tuple[str, ...] = ("num_workers",)
 
@@ -106,10 +142,12 @@ def _specificity(pattern: str) -> int:
 def resolve_recipe(
     config: dict[str, Any], dataset: str, benchmark: str, size: str, modality: str
 ) -> dict[str, Any]:
-    """The training recipe of one run: :data:`RECIPE_DEFAULTS`, then the config's ``recipe``, then every
-    matching ``recipe_overrides`` pattern from least to most specific (count of non-``*`` fields; ties in
-    config order), so ``"ntu60/xsub/large"`` beats ``"*/*/large"``."""
-    recipe = {**RECIPE_DEFAULTS, **(config.get("recipe") or {})}
+    """The training recipe of one run: :data:`RECIPE_DEFAULTS`, then the dataset declaration's ``recipe:``
+    (``DatasetInfo.recipe_defaults``), then the config's ``recipe``, then every matching ``recipe_overrides``
+    pattern from least to most specific (count of non-``*`` fields; ties in config order), so
+    ``"ntu60/xsub/large"`` beats ``"*/*/large"``."""
+    declared = getattr(dataset_info(dataset), "recipe_defaults", None) or {}
+    recipe = {**RECIPE_DEFAULTS, **declared, **(config.get("recipe") or {})}
     parts = (dataset, benchmark, size, modality)
     overrides = config.get("recipe_overrides") or {}
     matching = [pattern for pattern in overrides if _pattern_matches(pattern, parts)]
@@ -150,7 +188,17 @@ class RunDescription:
     test_sampling: str  # deviation switch xview_test_sampling
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        """The description as JSON; loader keys left at None (the dataset's default) are left out, so runs
+        that set none keep the description (the rule's params) they had before those keys existed, and
+        :meth:`from_json` restores them as None."""
+        return json.dumps(self._described(), sort_keys=True)
+
+    def _described(self) -> dict[str, Any]:
+        described = asdict(self)
+        described["recipe"] = {
+            key: value for key, value in self.recipe.items() if not (key in LOADER_DEFAULTS and value is None)
+        }
+        return described
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunDescription:
@@ -192,9 +240,15 @@ class RunDescription:
 
     def result_fields(self) -> dict[str, Any]:
         """What a resumed run must share with its checkpoint (the speed knobs may change)."""
-        described = asdict(self)
-        described["recipe"] = {k: v for k, v in self.recipe.items() if k not in SPEED_KEYS}
+        described = self._described()  # a checkpoint of a run from before the loader keys still resumes
+        described["recipe"] = {k: v for k, v in described["recipe"].items() if k not in SPEED_KEYS}
         return described
+
+
+def foreign_loader_keys(recipe: dict[str, Any], raw_format: str) -> list[str]:
+    """The loader keys ``recipe`` sets (not None) that the feeder of ``raw_format`` does not take."""
+    allowed = FEEDER_KEYS.get(raw_format, ())
+    return sorted(key for key in LOADER_DEFAULTS if recipe.get(key) is not None and key not in allowed)
 
 
 def config_seeds(config: dict[str, Any]) -> list[int]:
@@ -211,6 +265,14 @@ def describe_run(
     deviations = resolve_deviations(config)
     # Selecting the best test epoch needs the test split scored every epoch, whatever the recipe says.
     recipe["eval_test"] = bool(recipe["eval_test"]) or deviations["model_selection"] == "test"
+    raw_format = dataset_info(dataset).raw_format
+    foreign = foreign_loader_keys(recipe, raw_format)
+    if foreign:
+        raise ValueError(
+            f"recipe keys {foreign} do not apply to {dataset}/{benchmark}/{size}/{modality}: its loader "
+            f"({raw_format}) takes {list(FEEDER_KEYS.get(raw_format, ()))}; set them in recipe_overrides "
+            f'for the datasets they apply to (a pattern such as "{dataset}/*" sets them for {dataset} only)'
+        )
     return RunDescription(
         dataset=dataset,
         benchmark=benchmark,

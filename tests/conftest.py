@@ -118,14 +118,14 @@ def workflow_runner():
 
 @pytest.fixture(autouse=True)
 def _restore_package_logger():
-    """CLI entry points point the ``hypergcn`` logger at a file and stop propagation; undo that per test
-    so ``caplog`` in a later test still sees the package's records."""
+    """CLI entry points point the ``hypergcn`` logger at a file and stop propagation; reset it to logging's
+    defaults after every test so ``caplog`` in a later test still sees the package's records (also when a
+    module-scoped fixture ran a command, before any test's own set-up could note the logger's state)."""
     import logging
 
-    logger = logging.getLogger("hypergcn")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
     yield
-    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
+    logger = logging.getLogger("hypergcn")
+    logger.handlers[:], logger.level, logger.propagate = [], logging.NOTSET, True
 
 
 @pytest.fixture

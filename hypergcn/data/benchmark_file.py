@@ -3,11 +3,17 @@
 The builder (``hypergcn build``, :mod:`hypergcn.data.build`) writes the file; this module is how the
 trainer, evaluation and prediction learn its dataset, benchmark, class count, skeleton layout and splits
 (docs/data.md#benchmark-file).
+
+The file stores its dataset's whole declaration (attribute ``declaration``, JSON with the action names
+inlined; docs/layouts.md#after-the-build), so a dataset declared by the user needs nothing but the file:
+:func:`benchmark_dataset_info` rebuilds its :class:`~hypergcn.datasets.DatasetInfo` and registers it, so
+that ``dataset_info(name)`` knows it in this process from then on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +22,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from hypergcn.datasets import dataset_info
+from hypergcn.datasets import DATASETS, DatasetInfo, dataset_info, info_from_declaration, register
 from hypergcn.layouts import Layout, layout_named
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
@@ -57,6 +63,11 @@ class BenchmarkInfo:
     def layout(self) -> Layout:
         return benchmark_layout(self.attrs)
 
+    @property
+    def dataset_info(self) -> DatasetInfo:
+        """The dataset's declaration, from the file (:func:`benchmark_dataset_info`)."""
+        return benchmark_dataset_info(self.attrs, self.path)
+
     def has_split(self, split: str) -> bool:
         return split in self.split_sizes
 
@@ -72,15 +83,32 @@ def plain(value: Any) -> Any:
     return value
 
 
+def benchmark_dataset_info(attrs: Mapping[str, Any], path: str | Path = "benchmark file") -> DatasetInfo:
+    """The :class:`DatasetInfo` of a benchmark file, from its ``declaration`` attribute; a file written
+    before that attribute existed has its ``dataset``'s declaration from the package. A declaration that
+    is not the package's is registered, so that ``dataset_info(name)`` finds it in this process."""
+    if "declaration" not in attrs:
+        return dataset_info(str(attrs["dataset"]))
+    info = info_from_declaration(str(attrs["declaration"]), f"{path} (attribute declaration)")
+    return info if info.name in DATASETS else register(info)
+
+
 def benchmark_layout(attrs: Mapping[str, Any]) -> Layout:
     """The skeleton layout of a benchmark file, from its attributes.
 
-    The ``layout`` attribute names it; a file written before that attribute existed has the layout its
-    ``dataset`` declares.
+    The stored declaration holds it; else the ``layout`` attribute names it; a file written before that
+    attribute existed has the layout its ``dataset`` declares.
     """
+    if "declaration" in attrs:
+        return benchmark_dataset_info(attrs).layout
     if "layout" in attrs:
         return layout_named(str(attrs["layout"]))
     return dataset_info(str(attrs["dataset"])).layout
+
+
+def declaration_attr(info: DatasetInfo) -> str:
+    """The ``declaration`` attribute the build writes: the declaration as sorted JSON."""
+    return json.dumps(info.declaration, sort_keys=True)
 
 
 def _split_digest(group: h5py.Group) -> str:
@@ -110,4 +138,7 @@ def read_benchmark_info(path: str | Path) -> BenchmarkInfo:
         if key not in _PROVENANCE_ATTRS and not any(t in key.lower() for t in ("time", "date", "host"))
     }
     splits = {split: {"n": sizes[split], "samples_sha256": digests[split]} for split in groups}
-    return BenchmarkInfo(path, attrs, sizes, {"attrs": content, "splits": splits})
+    info = BenchmarkInfo(path, attrs, sizes, {"attrs": content, "splits": splits})
+    if "declaration" in attrs:
+        benchmark_dataset_info(attrs, path)  # registers a user's declaration: dataset_info knows it from now
+    return info

@@ -16,8 +16,9 @@ Denoised data (``DatasetInfo.denoised``: NTU ``.skeleton`` files) goes through t
 * zero padding to ``max_frames`` frames (300, the authors' value for the full datasets); a longer sample is
   an error naming it and the config key.
 
-Other parsed shards (NW-UCLA clips, M = 1, V = 20) are padded to the longest clip with no centring (the
-loader normalises, as the authors' feeder does).
+Other parsed shards (NW-UCLA clips, M = 1, V = 20; clip folders, any layout) are padded to the longest clip
+with no centring (the loader centres and scales, as the authors' feeder does). The file holds the layout's
+channels: C = ``layout.num_channels`` (3 for NTU and NW-UCLA; e.g. x, y, confidence for COCO-17 clips).
 
 Splits and order: each benchmark's :class:`hypergcn.datasets.SplitRule` reads one field of the sample name
 (performer, camera, setup or view); a sample trains when the rule says so. Inside a split, an ordered rule
@@ -25,7 +26,13 @@ concatenates the samples per value of the field in increasing order (performer f
 for X-View train, setup for X-Set) and in name order within a value, which is the order of the authors'
 arrays; otherwise the samples are in name order. Labels are 0-based (``A001`` -> 0). With
 ``validation.fraction > 0`` whole performers (NTU) or subjects (NW-UCLA), ``DatasetInfo.validation_unit``,
-drawn with ``validation.seed``, move from train to a ``val`` group.
+drawn with ``validation.seed``, move from train to a ``val`` group. Clip folders (``clip_arrays``) split by
+the manifest columns the parsed shards store (:func:`hypergcn.data.clip_arrays.split_of`: the rule's test
+values, or an explicit train/test column), in clip-id order, and carve validation by the
+``validation_unit`` column (single clips without one); their labels come from the manifest.
+
+The file stores the dataset's declaration (attribute ``declaration``), so that everything after the build
+needs nothing else (:mod:`hypergcn.data.benchmark_file`).
 
 Packed chunks: the workflow's denoise jobs (one per shard, in parallel) already transform each sample, pad
 it and compress it into the file's chunk (:class:`ChunkPacker`: the same lzf stream format h5py's ``lzf``
@@ -54,10 +61,12 @@ import h5py
 import numpy as np
 
 import hypergcn
+from hypergcn.data.benchmark_file import declaration_attr
+from hypergcn.data.clip_arrays import split_of
 from hypergcn.data.ntu_skeleton import compiled, parse_ntu_name
 from hypergcn.data.shards import STRING, Shard
 from hypergcn.data.ucla import parse_name
-from hypergcn.datasets import BENCHMARKS, DATASETS, DatasetInfo, dataset_info
+from hypergcn.datasets import DatasetInfo, dataset_info, load_declaration, register
 from hypergcn.io import atomic_path, config_digest
 
 log = logging.getLogger("hypergcn.data.build")
@@ -83,14 +92,33 @@ class SampleKey:
     split: str  # "train" | "test"
     order_id: int
     label: int
-    group: int  # performer (NTU) or subject (NW-UCLA): the unit carved out for validation
+    group: (
+        int | str
+    )  # performer (NTU), subject (NW-UCLA), a manifest value: the unit carved out for validation
 
 
-def sample_key(dataset: str, benchmark: str, name: str) -> SampleKey:
-    """The split, ordering value, 0-based label and validation group of one sample (official protocols)."""
+def _clip_key(info: DatasetInfo, benchmark: str, name: str, fields: dict[str, str], label: int) -> SampleKey:
+    """A clip folder's sample: split by its manifest fields, in name order, its own group without a unit."""
+    rule = info.splits[benchmark]
+    split = split_of(rule, fields[rule.column])
+    if split is None:
+        raise BuildError(
+            f"sample {name}: column {rule.column!r} holds {fields[rule.column]!r}, not train/test"
+        )
+    unit = info.validation_unit
+    return SampleKey(split, 0, int(label), fields[unit] if unit else name)
+
+
+def sample_key(
+    dataset: str, benchmark: str, name: str, fields: dict[str, str] | None = None, label: int | None = None
+) -> SampleKey:
+    """The split, ordering value, 0-based label and validation group of one sample (official protocols);
+    ``fields`` and ``label`` are a clip folder's manifest values (the package's formats read the name)."""
     info = dataset_info(dataset)
     if benchmark not in info.benchmarks:
         raise BuildError(f"{benchmark!r} is not a {dataset} benchmark; choose from {list(info.benchmarks)}")
+    if fields is not None:
+        return _clip_key(info, benchmark, name, fields, -1 if label is None else label)
     try:
         fields = _NAME_PARSERS[info.raw_format](name).fields
     except ValueError as exc:
@@ -107,9 +135,17 @@ def assign_splits(
     names: Sequence[str],
     val_fraction: float = 0.0,
     val_seed: int = 1,
+    fields: Sequence[dict[str, str]] | None = None,
+    labels: Sequence[int] | None = None,
 ) -> tuple[dict[str, list[int]], list[SampleKey]]:
-    """Indices into ``names`` per split, in the authors' order, and each sample's key."""
-    keys = [sample_key(dataset, benchmark, name) for name in names]
+    """Indices into ``names`` per split, in the authors' order, and each sample's key (``fields`` and
+    ``labels``: a clip folder's manifest values per sample, :func:`shard_fields`)."""
+    if fields is None:
+        keys = [sample_key(dataset, benchmark, name) for name in names]
+    else:
+        keys = [
+            sample_key(dataset, benchmark, n, f, y) for n, f, y in zip(names, fields, labels, strict=True)
+        ]
     splits: dict[str, list[int]] = {}
     for split in ("train", "test"):
         members = [i for i, key in enumerate(keys) if key.split == split]
@@ -123,7 +159,7 @@ def assign_splits(
                 f"({len(groups)} in the {benchmark} training split); lower it"
             )
         rng = np.random.default_rng(val_seed)
-        chosen = {int(g) for g in rng.choice(np.array(groups), size=count, replace=False)}
+        chosen = {g.item() for g in rng.choice(np.array(groups), size=count, replace=False)}
         splits["val"] = [i for i in splits["train"] if keys[i].group in chosen]
         splits["train"] = [i for i in splits["train"] if keys[i].group not in chosen]
     return splits, keys
@@ -279,6 +315,35 @@ def _sample_names(shards: list[Shard], dataset: str) -> tuple[list[str], np.ndar
     return names, lengths
 
 
+def shard_fields(
+    shards: list[Shard], info: DatasetInfo
+) -> tuple[list[dict[str, str]] | None, list[int] | None]:
+    """A clip folder's manifest fields and labels per sample, in shard order (what its split rules read);
+    ``(None, None)`` for the package's formats, whose sample names hold them."""
+    if info.raw_format != "clip_arrays":
+        return None, None
+    fields: list[dict[str, str]] = []
+    labels: list[int] = []
+    for shard in shards:
+        if "label" not in shard.columns:
+            raise BuildError(f"{shard.path} has no label column: is it a parsed shard of a clip folder?")
+        columns = shard.fields
+        fields += [{key: values[k] for key, values in columns.items()} for k in range(len(shard))]
+        labels += [int(label) for label in shard.columns["label"]]
+    return fields, labels
+
+
+def _check_channels(shards: list[Shard], info: DatasetInfo) -> int:
+    """The channels per joint the file holds: the layout's, which every shard must hold."""
+    for shard in shards:
+        if shard.channels != info.layout.channels:
+            raise BuildError(
+                f"{shard.path} holds the channels {list(shard.channels)}, but the layout "
+                f"{info.layout.name!r} of {info.name} declares {list(info.layout.channels)}"
+            )
+    return info.layout.num_channels
+
+
 def _check_labels(names: list[str], keys: list[SampleKey], num_class: int, dataset: str) -> None:
     bad_labels = [names[i] for i, key in enumerate(keys) if not 0 <= key.label < num_class]
     if bad_labels:
@@ -418,17 +483,25 @@ def build_benchmark(
     shards = [Shard(path) for path in shard_paths]
     try:
         names, lengths = _sample_names(shards, settings.dataset)
+        fields, labels = shard_fields(shards, info)
         splits, keys = assign_splits(
-            settings.dataset, settings.benchmark, names, settings.val_fraction, settings.val_seed
+            settings.dataset,
+            settings.benchmark,
+            names,
+            settings.val_fraction,
+            settings.val_seed,
+            fields,
+            labels,
         )
         _check_labels(names, keys, num_class, settings.dataset)
         max_frames = _padded_length(info, settings, names, lengths)
         num_person = int(shards[0].attrs.get("num_person", info.num_person))
         num_point = int(shards[0].attrs.get("num_point", info.num_point))
+        sample_shape = (_check_channels(shards, info), max_frames, num_point, num_person)
         provenance = provenance if provenance is not None else settings.as_dict()
         t0 = time.perf_counter()
         with atomic_path(out_path) as tmp, h5py.File(tmp, "w") as out:
-            xs = _create_splits(out, splits, keys, names, lengths, (3, max_frames, num_point, num_person))
+            xs = _create_splits(out, splits, keys, names, lengths, sample_shape)
             out.attrs.update(
                 dataset=settings.dataset,
                 layout=info.layout.name,
@@ -442,8 +515,9 @@ def build_benchmark(
                 config=json.dumps(provenance, sort_keys=True, default=str),
                 package_version=hypergcn.__version__,
                 created_by="hypergcn build",
+                declaration=declaration_attr(info),
             )
-            packed = _packed_usable(shards, settings, (3, max_frames, num_point, num_person))
+            packed = _packed_usable(shards, settings, sample_shape)
             _write_samples(shards, xs, splits, names, settings, packed)
         seconds = time.perf_counter() - t0
         counts = {split: len(members) for split, members in splits.items()}
@@ -464,8 +538,11 @@ def build_benchmark(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, choices=list(DATASETS))
-    parser.add_argument("--benchmark", required=True, choices=BENCHMARKS)
+    parser.add_argument("--dataset", required=True, help="a dataset of the package, or of --declaration")
+    parser.add_argument("--benchmark", required=True, help="a benchmark (split rule) of the dataset")
+    parser.add_argument(
+        "--declaration", default=None, help="the declaration file of a dataset not of the package (YAML)"
+    )
     parser.add_argument(
         "--shards", required=True, nargs="+", help="denoised (NTU) or parsed (NW-UCLA) shards"
     )
@@ -484,7 +561,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def use_declaration(path: str | None, dataset: str) -> None:
+    """Register the ``--declaration`` of a command that runs before the benchmark file exists (parse,
+    build, stats); then check that ``dataset`` is known. Raises ValueError naming what is wrong."""
+    if path is not None:
+        info = register(load_declaration(path))
+        if info.name != dataset:
+            raise ValueError(f"{path}: key name: declares {info.name!r}, not --dataset {dataset!r}")
+    dataset_info(dataset)
+
+
 def run(args: argparse.Namespace) -> int:
+    try:
+        use_declaration(args.declaration, args.dataset)
+    except ValueError as exc:
+        log.error("%s", exc)
+        return 2
+    benchmarks = dataset_info(args.dataset).benchmarks
+    if args.benchmark not in benchmarks:
+        log.error("%r is not a %s benchmark; choose from %s", args.benchmark, args.dataset, list(benchmarks))
+        return 2
     settings = BuildSettings(
         dataset=args.dataset,
         benchmark=args.benchmark,

@@ -36,13 +36,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from hypergcn.io import atomic_folder
 
 log = logging.getLogger("hypergcn.data.demo")
 
@@ -499,23 +499,10 @@ def make_demo_skeletons(
     """Write the demo ``.skeleton`` files into ``out_dir`` (created atomically); returns their paths."""
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}, not {style!r}")
-    out = Path(out_dir)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(
-            f"{out} exists and is not empty (pass overwrite=True / --overwrite to replace it)"
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+    with atomic_folder(out_dir, overwrite) as tmp:
         for name in demo_names(num_class, setups, subjects, repetitions, cameras):
             write_sample(tmp, name, seed, style)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return sorted(out.glob("*.skeleton"))
+    return sorted(Path(out_dir).glob("*.skeleton"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

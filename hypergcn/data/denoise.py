@@ -34,6 +34,7 @@ import numpy as np
 from hypergcn.data.ntu_skeleton import NUM_JOINTS, ParsedSkeleton, SkeletonFileError, body_motion
 from hypergcn.data.shards import ParsedShard, ShardWriter
 from hypergcn.datasets import dataset_info
+from hypergcn.layouts import layout_named
 
 log = logging.getLogger("hypergcn.data.denoise")
 
@@ -193,7 +194,8 @@ def denoise_shard(parsed_path: str, out_path: str) -> dict:
     )
     with ParsedShard(parsed_path) as shard:
         attrs = dict(shard.attrs)
-        layout = dataset_info(attrs["dataset"]).layout
+        # the shard names its layout (a dataset declared by a user is not known to this process)
+        layout = layout_named(attrs["layout"]) if "layout" in attrs else dataset_info(attrs["dataset"]).layout
         with ShardWriter(
             out_path,
             dataset=attrs["dataset"],

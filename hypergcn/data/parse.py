@@ -7,7 +7,13 @@ The dataset's raw format (``DatasetInfo.raw_format``) selects the reader:
   :mod:`hypergcn.data.ntu_skeleton` and checked to be denoisable, then written to a parsed NTU shard
   (:class:`hypergcn.data.shards.ParsedShard`, format in :mod:`hypergcn.data.shards`);
 * ``ucla_json``: every ``<name>.json`` clip of the view goes into a sample shard
-  (:func:`hypergcn.data.ucla.parse_view_shard`).
+  (:func:`hypergcn.data.ucla.parse_view_shard`);
+* ``clip_arrays``: the clip folder is checked as a whole (manifest, every clip, the splits) and the clips
+  whose ``shard_by`` value is the shard (all of them without ``shard_by``: the shard ``all``) go into a
+  sample shard with their labels and manifest fields (:func:`hypergcn.data.clip_arrays.parse_clip_shards`).
+
+A dataset that is not one of the package's is declared with ``--declaration FILE`` (its YAML declaration,
+docs/layouts.md#the-declaration).
 
 With ``--denoise`` (the workflow's ``denoise_skeletons`` jobs) an NTU setup is parsed and denoised in one
 pass, file by file, straight into a denoised sample shard (:func:`parse_denoise_ntu_shard`): the same file
@@ -32,10 +38,11 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hypergcn.data.build import SECOND_ACTOR_CHOICES, ChunkPacker
+from hypergcn.data.build import SECOND_ACTOR_CHOICES, ChunkPacker, use_declaration
+from hypergcn.data.clip_arrays import ClipError, parse_clip_shards
 from hypergcn.data.denoise import DENOISED_COLUMNS, check_denoisable, denoise, denoised_columns
 from hypergcn.data.ntu_skeleton import (
     NUM_JOINTS,
@@ -47,7 +54,7 @@ from hypergcn.data.ntu_skeleton import (
 from hypergcn.data.raw import RawDataError, raw_folders, shard_files, shard_files_by_shard
 from hypergcn.data.shards import ParsedShardWriter, ShardWriter
 from hypergcn.data.ucla import UclaDataError, parse_view_shard
-from hypergcn.datasets import DATASETS, dataset_info, missing_skeletons
+from hypergcn.datasets import DatasetInfo, dataset_info, missing_skeletons
 
 log = logging.getLogger("hypergcn.data.parse")
 
@@ -301,17 +308,48 @@ def _parse_json_shard(
     parse_view_shard(raw_dirs, shard, out_path, on_bad_file, dataset=dataset)
 
 
+def classes_of(info: DatasetInfo, num_class: int | None) -> DatasetInfo:
+    """``info`` with only its first ``num_class`` classes (a generated clip dataset whose generator's config
+    writes fewer classes than the declaration has), or ``info`` itself."""
+    if num_class is None or num_class == info.num_class:
+        return info
+    if not 1 <= num_class <= info.num_class:
+        raise RawDataError(f"--num-class {num_class}: {info.name} declares {info.num_class} classes")
+    return replace(info, num_class=num_class, action_table=info.action_table[:num_class])
+
+
+def _parse_clip_shard(
+    dataset: str,
+    shard: str,
+    raw_dirs: list[Path],
+    out_path: str | os.PathLike,
+    on_bad_file: str,
+    num_class: int | None = None,
+) -> None:
+    if len(raw_dirs) != 1:
+        raise RawDataError(f"datasets.{dataset}.raw_dir: a clip folder is one folder, not {len(raw_dirs)}")
+    info = classes_of(dataset_info(dataset), num_class)
+    parse_clip_shards(raw_dirs[0], info, [shard], [out_path], on_bad_file)
+
+
 # The reader of each raw format (``DatasetInfo.raw_format``): (dataset, shard, raw folders, output, on_bad_file).
 PARSERS: dict[str, Callable[[str, str, list[Path], str | os.PathLike, str], object]] = {
     "ntu_skeleton": parse_ntu_shard,
     "ucla_json": _parse_json_shard,
+    "clip_arrays": _parse_clip_shard,
 }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, choices=list(DATASETS))
+    parser.add_argument("--dataset", required=True, help="a dataset of the package, or of --declaration")
     parser.add_argument(
-        "--shard", required=True, nargs="+", help="NTU setup(s) (S001...) or NW-UCLA view (v01...)"
+        "--declaration", default=None, help="the declaration file of a dataset not of the package (YAML)"
+    )
+    parser.add_argument(
+        "--shard",
+        required=True,
+        nargs="+",
+        help="NTU setup(s) (S001...), NW-UCLA view (v01...), or a clip folder's shard (a shard_by value, or all)",
     )
     parser.add_argument("--raw-dir", required=True, nargs="+", help="raw folder(s) (datasets.<name>.raw_dir)")
     parser.add_argument(
@@ -334,10 +372,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="padding length of the packed chunks (datasets.<name>.max_frames)",
     )
     parser.add_argument("--jobs", type=int, default=1, help="with --denoise: setups parsed at a time")
+    parser.add_argument(
+        "--num-class",
+        type=int,
+        default=None,
+        help="clip folders: only the first classes of the declaration (a generated dataset's config)",
+    )
 
 
 def _check_args(args: argparse.Namespace) -> str | None:
     """What is wrong with the arguments, or None."""
+    try:
+        use_declaration(args.declaration, args.dataset)
+    except ValueError as exc:
+        return str(exc)
     info = dataset_info(args.dataset)
     unknown = [shard for shard in args.shard if info.shards and shard not in info.shards]
     if unknown:  # a generated dataset's shards come from its config
@@ -348,6 +396,8 @@ def _check_args(args: argparse.Namespace) -> str | None:
         return f"--denoise: {args.dataset} files are not denoised (parse them without it)"
     if len(args.shard) > 1 and not args.denoise:
         return "several shards at once need --denoise"
+    if args.num_class is not None and info.raw_format != "clip_arrays":
+        return f"--num-class: {args.dataset} is not a clip folder (its class count is declared)"
     return None
 
 
@@ -365,8 +415,9 @@ def run(args: argparse.Namespace) -> int:
             )
         else:
             parser = PARSERS[dataset_info(args.dataset).raw_format]
-            parser(args.dataset, args.shard[0], raw_dirs, args.output[0], args.on_bad_file)
-    except (BadFilesError, UclaDataError, RawDataError, FileNotFoundError) as exc:
+            classes = {"num_class": args.num_class} if args.num_class is not None else {}
+            parser(args.dataset, args.shard[0], raw_dirs, args.output[0], args.on_bad_file, **classes)
+    except (BadFilesError, UclaDataError, RawDataError, ClipError, FileNotFoundError) as exc:
         log.error("%s", exc)
         return 1
     return 0

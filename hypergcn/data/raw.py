@@ -3,8 +3,9 @@
 ``check_raw`` runs when the workflow is parsed (for the datasets a run actually targets) and by hand: a
 missing, empty or unset raw folder is one :class:`RawDataError` that names the config key and what the folder
 should contain; a subset of a complete download is a warning with the counts, or an error with
-``strict: true``. It only lists folder entries (``os.scandir``), never opens files, so it takes a fraction
-of a second on the full NTU-120 download.
+``strict: true``. It only lists folder entries (``os.scandir``), never opens files (a clip folder's
+``manifest.csv`` aside, whose rows it counts), so it takes a fraction of a second on the full NTU-120
+download.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hypergcn.data.clip_arrays import MANIFEST
 from hypergcn.data.ntu_skeleton import NAME_RE, SUFFIX
 from hypergcn.datasets import dataset_info
 
@@ -165,8 +167,30 @@ def _count_json_files(
     return RawSummary(dataset, folders, found, expected), ".json files"
 
 
+def _count_clips(
+    dataset: str, folders: list[Path], shards: Sequence[str] | None, expected: int | None
+) -> tuple[RawSummary, str]:
+    """The rows of a clip folder's manifest (docs/layouts.md#the-clip-folder); the clips themselves are
+    checked by the parse jobs (:func:`hypergcn.data.clip_arrays.check_clips`)."""
+    if len(folders) != 1:
+        raise RawDataError(f"config key {_config_key(dataset)}: a clip folder is one folder, not a list")
+    manifest = folders[0] / MANIFEST
+    if not manifest.is_file():
+        raise RawDataError(
+            f"config key {_config_key(dataset)}: {str(folders[0])!r} has no {MANIFEST}. It must be "
+            f"{dataset_info(dataset).raw_content}."
+        )
+    with manifest.open(encoding="utf-8-sig") as handle:
+        rows = sum(1 for line in handle if line.strip()) - 1
+    return RawSummary(dataset, folders, max(rows, 0), expected), f"clips listed in {MANIFEST}"
+
+
 # How to count the raw files of each raw format (``DatasetInfo.raw_format``).
-_COUNTERS = {"ntu_skeleton": _count_skeleton_files, "ucla_json": _count_json_files}
+_COUNTERS = {
+    "ntu_skeleton": _count_skeleton_files,
+    "ucla_json": _count_json_files,
+    "clip_arrays": _count_clips,
+}
 
 
 def check_raw(

@@ -6,11 +6,16 @@ Sample shard (every parsed NW-UCLA shard and every denoised NTU shard), read by 
 
 * ``name`` utf-8 string (N,): sample names, sorted;
 * ``length`` int32 (N,): frames of each sample; ``offset`` int64 (N,): its first row in ``data``;
-* ``data`` float32 (sum(length), M, V, 3): the frames of all samples back to back (xyz last);
-* optional per-sample columns, e.g. ``num_bodies`` int32 (N,) = bodyIDs in the raw file;
+* ``data`` float32 (sum(length), M, V, C): the frames of all samples back to back, channels last: C = 3
+  (xyz) unless the attribute ``channels`` names them;
+* optional per-sample columns, e.g. ``num_bodies`` int32 (N,) = bodyIDs in the raw file, or ``label`` int32
+  (N,) = the 0-based class (clip folders, :mod:`hypergcn.data.clip_arrays`);
+* optionally group ``fields``: one utf-8 string dataset (N,) per grouping column of a clip folder's manifest
+  (``fields/<column>``: the values the split rules, ``shard_by`` and ``validation_unit`` read);
 * attributes ``dataset``, ``layout`` (the name of the dataset's :class:`hypergcn.layouts.Layout`), ``shard``,
   ``num_point`` (V), ``num_person`` (M), ``skipped`` (JSON list of ``{file, line, reason}`` for bad raw files
-  skipped with ``on_bad_file: skip``), and ``format`` (this module's version);
+  skipped with ``on_bad_file: skip``), ``format`` (this module's version), and optionally ``channels``
+  (JSON list of the channel names, e.g. ``["x", "y", "confidence"]``; absent: ``["x", "y", "z"]``);
 * optionally the samples already packed as benchmark-file chunks (written by the workflow's denoise jobs, so
   that the benchmark build only copies them; :mod:`hypergcn.data.build`): group ``packed`` with ``bytes``
   uint8 (the compressed chunks back to back), per sample ``offset`` int64, ``size`` int64 (-1: not packed)
@@ -37,7 +42,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import Any, Self
@@ -184,7 +189,9 @@ class ShardWriter(_AtomicWriter):
 
     ``extra`` names additional per-sample columns (name -> dtype), given to :meth:`add` as keywords.
     ``packed`` (attributes of the packing, stored as ``packed_<key>``) adds the packed chunks, given to
-    :meth:`add` as ``chunk=(bytes, filter_mask)``.
+    :meth:`add` as ``chunk=(bytes, filter_mask)``. ``channels`` names the channels of ``data`` (default
+    xyz, recorded only when given); ``fields`` names string columns stored in the group ``fields``, given
+    to :meth:`add` as ``fields={name: value}``.
     """
 
     def __init__(
@@ -200,17 +207,25 @@ class ShardWriter(_AtomicWriter):
         attrs: dict[str, Any] | None = None,
         compress: bool = True,
         packed: dict[str, Any] | None = None,
+        channels: Sequence[str] | None = None,
+        fields: Sequence[str] = (),
     ) -> None:
         self.extra = dict(extra or {})
+        self.fields = list(fields)
+        bad = [name for name in self.fields if not name or "/" in name or name == "."]
+        if bad:
+            raise ValueError(f"field names {bad} cannot name an HDF5 dataset")
+        num_channel = 3 if channels is None else len(channels)
         self.packed = packed is not None
         self.skipped: list[dict] = []
         columns: dict[str, tuple[Any, tuple[int, ...]]] = {
             "name": (str, ()),
             "length": (np.int32, ()),
             "offset": (np.int64, ()),
-            "data": (np.float32, (num_person, num_point, 3)),
+            "data": (np.float32, (num_person, num_point, num_channel)),
         }
         columns.update({key: (dtype, ()) for key, dtype in self.extra.items()})
+        columns.update({f"fields/{name}": (str, ()) for name in self.fields})
         if packed is not None:
             columns.update(PACKED_COLUMNS)
         self.attrs = {
@@ -220,6 +235,7 @@ class ShardWriter(_AtomicWriter):
             "num_point": num_point,
             "num_person": num_person,
             "format": SHARD_FORMAT,
+            **({} if channels is None else {"channels": json.dumps(list(channels))}),
             **(attrs or {}),
             **{f"packed_{key}": value for key, value in (packed or {}).items()},
         }
@@ -234,13 +250,19 @@ class ShardWriter(_AtomicWriter):
         self._rows = 0
         self._packed_bytes = 0
         self.count = 0
-        self._shape = (num_person, num_point, 3)
+        self._shape = (num_person, num_point, num_channel)
 
     def add(
-        self, name: str, data: np.ndarray, chunk: tuple[np.ndarray | None, int] | None = None, **extra: Any
+        self,
+        name: str,
+        data: np.ndarray,
+        chunk: tuple[np.ndarray | None, int] | None = None,
+        fields: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
-        """Append one sample: ``data`` float32 (T, M, V, 3); ``chunk`` its packed bytes (uint8, or None when
-        it could not be packed) and filter mask, when the shard holds packed chunks."""
+        """Append one sample: ``data`` float32 (T, M, V, C); ``chunk`` its packed bytes (uint8, or None when
+        it could not be packed) and filter mask, when the shard holds packed chunks; ``fields`` its value of
+        every field the shard was opened with."""
         data = np.asarray(data, dtype=np.float32)
         if data.shape[1:] != self._shape:
             raise ValueError(
@@ -249,6 +271,10 @@ class ShardWriter(_AtomicWriter):
         missing = set(self.extra) - set(extra)
         if missing:
             raise ValueError(f"sample {name}: missing columns {sorted(missing)}")
+        fields = fields or {}
+        missing = set(self.fields) - set(fields)
+        if missing:
+            raise ValueError(f"sample {name}: missing fields {sorted(missing)}")
         row = {"length": len(data), "offset": self._rows, **{key: extra[key] for key in self.extra}}
         if self.packed:
             if chunk is None:
@@ -264,6 +290,8 @@ class ShardWriter(_AtomicWriter):
         self._table.append("name", [name])
         self._table.append_scalars(row)
         self._table.append("data", data)
+        for key in self.fields:
+            self._table.append(f"fields/{key}", [str(fields[key])])
         self._rows += len(data)
         self.count += 1
 
@@ -330,6 +358,15 @@ class Shard(_ShardFile):
             and h5[key].shape == (len(self.names),)
         }
         self.packed = PackedChunks(h5["packed"], self.attrs) if "packed" in h5 else None
+        # clip folders' grouping columns (``fields/<column>``); none in NTU and NW-UCLA shards
+        self.fields: dict[str, list[str]] = (
+            {key: list(h5["fields"][key].asstr()[()]) for key in h5["fields"]} if "fields" in h5 else {}
+        )
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channel names of ``data`` (last axis)."""
+        return tuple(json.loads(self.attrs["channels"])) if "channels" in self.attrs else ("x", "y", "z")
 
     @property
     def dataset(self) -> str:

@@ -5,7 +5,9 @@ datasets. Reports: raw files found versus a complete download, files skipped bec
 known to be missing, bad files skipped (each with file, line and reason), samples per class and per split of
 every benchmark of the dataset, the frame-count distribution, and for denoised data (NTU ``.skeleton``
 files) the bodies: how many files have several bodyIDs, how many bodies the length filter, the spread
-filter and the two-actor assembly dropped, frames with 0 bodies, and rows deleted as empty.
+filter and the two-actor assembly dropped, frames with 0 bodies, and rows deleted as empty. Clip folders
+(``clip_arrays``): the clips left out with ``on_bad_file: skip`` are listed under ``skipped_files`` (clip,
+file or manifest line, reason), and the splits are those of the manifest's columns.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from typing import Any
 import numpy as np
 
 import hypergcn
-from hypergcn.data.build import assign_splits
+from hypergcn.data.build import assign_splits, shard_fields, use_declaration
 from hypergcn.data.shards import Shard
-from hypergcn.datasets import DATASETS, dataset_info
+from hypergcn.datasets import dataset_info
 from hypergcn.io import write_json
 
 log = logging.getLogger("hypergcn.data.statistics")
@@ -51,6 +53,16 @@ def _distribution(values: np.ndarray) -> dict[str, Any]:
         "p95": float(np.percentile(values, 95)),
         "histogram": {"edges": edges, "counts": counts.tolist()},
     }
+
+
+def _clip_fields(shard_paths: list[str | Path], info: Any) -> tuple[Any, Any]:
+    """A clip folder's manifest fields and labels per sample (:func:`hypergcn.data.build.shard_fields`)."""
+    shards = [Shard(path) for path in shard_paths]
+    try:
+        return shard_fields(shards, info)
+    finally:
+        for shard in shards:
+            shard.close()
 
 
 def dataset_statistics(
@@ -86,8 +98,9 @@ def dataset_statistics(
 
     per_split: dict[str, dict[str, int]] = {}
     labels: list[int] = []
+    fields, sample_labels = _clip_fields(shard_paths, info)
     for benchmark in info.benchmarks:
-        splits, keys = assign_splits(dataset, benchmark, names)
+        splits, keys = assign_splits(dataset, benchmark, names, fields=fields, labels=sample_labels)
         per_split[benchmark] = {split: len(members) for split, members in splits.items()}
         labels = [key.label for key in keys]
     per_class = Counter(labels)
@@ -134,7 +147,10 @@ def dataset_statistics(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, choices=list(DATASETS))
+    parser.add_argument("--dataset", required=True, help="a dataset of the package, or of --declaration")
+    parser.add_argument(
+        "--declaration", default=None, help="the declaration file of a dataset not of the package (YAML)"
+    )
     parser.add_argument(
         "--shards", required=True, nargs="+", help="denoised (NTU) or parsed (NW-UCLA) shards"
     )
@@ -143,6 +159,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        use_declaration(args.declaration, args.dataset)
+    except ValueError as exc:
+        log.error("%s", exc)
+        return 2
     stats = dataset_statistics(args.dataset, args.shards, args.num_class)
     write_json(args.output, stats)
     raw = stats["raw"]
@@ -156,5 +177,6 @@ def run(args: argparse.Namespace) -> int:
         raw["bad_files_skipped"],
     )
     for entry in stats["skipped_files"]:
-        log.warning("skipped bad file %s:%s: %s", entry.get("file"), entry.get("line"), entry.get("reason"))
+        where = entry.get("file") if entry.get("line") is None else f"{entry.get('file')}:{entry.get('line')}"
+        log.warning("skipped bad file %s: %s", where, entry.get("reason"))
     return 0

@@ -1,7 +1,8 @@
 """Skeleton transforms of the training-data loader: pure numpy functions, one job each.
 
-Every array is laid out ``(C, T, V, M)`` = (xyz, frame, joint, person), the layout of the benchmark
-HDF5 files. The formulas are the authors' feeders' (docs/method.md#ntu-loader, docs/method.md#nw-ucla,
+Every array is laid out ``(C, T, V, M)`` = (channel, frame, joint, person), the layout of the benchmark
+HDF5 files; the channels are the layout's (``x, y[, z][, confidence]``), and a confidence channel is always
+the last one. The formulas are the authors' feeders' (docs/method.md#ntu-loader, docs/method.md#nw-ucla,
 docs/method.md#ntu-loader-formulas, docs/method.md#nw-ucla-loader-details), written so the
 deterministic test path reproduces them to float32 rounding. Random transforms take an explicit
 ``numpy.random.Generator`` instead of a global RNG, so a sample's augmentation depends only on the seed
@@ -49,10 +50,16 @@ def central_crop(valid: int, p: float) -> tuple[int, int]:
     return bias, valid - 2 * bias
 
 
-def random_crop(valid: int, p_interval: tuple[float, float], rng: np.random.Generator) -> tuple[int, int]:
-    """Random crop ``(start, length)``: p ~ U(p_interval), L = min(max(⌊valid·p⌋, 64), valid), uniform start."""
+def random_crop(
+    valid: int,
+    p_interval: tuple[float, float],
+    rng: np.random.Generator,
+    min_frames: int = MIN_CROP_FRAMES,
+) -> tuple[int, int]:
+    """Random crop ``(start, length)``: p ~ U(p_interval), L = min(max(⌊valid·p⌋, min_frames), valid),
+    uniform start. ``min_frames`` is the authors' 64 for NTU; the clip-array feeder passes its window."""
     p = rng.random() * (p_interval[1] - p_interval[0]) + p_interval[0]
-    length = min(max(int(math.floor(valid * p)), MIN_CROP_FRAMES), valid)
+    length = min(max(int(math.floor(valid * p)), min_frames), valid)
     start = int(rng.integers(0, valid - length + 1))
     return start, length
 
@@ -162,16 +169,22 @@ def rotate(x: np.ndarray, rot: np.ndarray) -> np.ndarray:
 # Streams
 
 
-def to_bone(x: np.ndarray, parents: np.ndarray, absolute: int | None = None) -> np.ndarray:
+def to_bone(
+    x: np.ndarray, parents: np.ndarray, absolute: int | None = None, confidence: bool = False
+) -> np.ndarray:
     """Bone stream: joint minus its parent; joint ``absolute`` (if given) keeps its absolute position.
 
     The NTU feeder passes its centre joint (joint 21) as ``absolute`` because the authors overwrite bone 21
     with joint 21, so the stream carries the torso trajectory (docs/method.md#ntu-loader, step 7). A joint
-    that is its own parent gets a zero bone.
+    that is its own parent gets a zero bone. With ``confidence`` the last channel is a confidence, and a
+    bone's confidence is the mean of its two joints' confidences (mmaction2's ``JointToBone``; the root's
+    is its own), so it is never differenced.
     """
     bone = x - x[:, :, parents]
     if absolute is not None:
         bone[:, :, absolute] = x[:, :, absolute]
+    if confidence:
+        bone[-1] = (x[-1] + x[-1][:, parents]) / 2
     return bone
 
 
@@ -182,11 +195,79 @@ def centre_on_joint(x: np.ndarray, joint: int) -> np.ndarray:
     return centred
 
 
-def motion(x: np.ndarray) -> np.ndarray:
-    """Forward difference along time, x[t] ← x[t + 1] − x[t], with the last frame set to zero."""
+def motion(x: np.ndarray, confidence: bool = False) -> np.ndarray:
+    """Forward difference along time, x[t] ← x[t + 1] − x[t], with the last frame set to zero.
+
+    With ``confidence`` the last channel is a confidence: a motion's confidence is the mean of its two
+    frames' confidences (mmaction2's ``ToMotion``), and the last frame is zero in every channel.
+    """
     out = np.empty_like(x)
     np.subtract(x[:, 1:], x[:, :-1], out=out[:, :-1])
     out[:, -1] = 0
+    if confidence:
+        out[-1, :-1] = (x[-1, 1:] + x[-1, :-1]) / 2
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Clip arrays: any layout, 2-D or 3-D, with or without confidence (docs/data.md#recipe-keys-for-preprocessing)
+
+
+def person_present(x: np.ndarray) -> np.ndarray:
+    """(T, M) booleans: whether a person has any non-zero value in a frame (zero frames are padding)."""
+    return np.any(x != 0, axis=(0, 2))
+
+
+def centre_persons(x: np.ndarray, joints: tuple[int, ...], spatial: int) -> np.ndarray:
+    """Subtract each person's centre, averaged over the frames where the person is present.
+
+    The centre of a frame is the mean of ``joints`` (the layout's ``centre_joints``: one joint, or the two
+    hips of COCO-17); one point per person and clip is subtracted, so the body's path within the clip is
+    kept. Only the ``spatial`` coordinate channels change (a confidence channel never does), and frames
+    where the person is absent stay zero.
+    """
+    present = person_present(x)  # (T, M)
+    centre = x[:spatial][:, :, list(joints)].astype(np.float64).mean(axis=2)  # (S, T, M)
+    count = np.maximum(present.sum(axis=0), 1)  # (M,)
+    mean = (centre * present).sum(axis=1) / count  # (S, M)
+    out = x.copy()
+    out[:spatial] -= (mean[:, None, None, :] * present[None, :, None, :]).astype(x.dtype)
+    return out
+
+
+def reference_length(x: np.ndarray, pairs: tuple[tuple[int, int], ...], spatial: int) -> float | None:
+    """The mean length of the ``pairs`` bones (the layout's ``reference``) over frames and persons.
+
+    A bone counts where both of its joints have non-zero coordinates (a missing joint of a pose estimator is
+    all zeros, and an absent person is). None where no bone counts or the mean is zero: the clip is then
+    not scaled.
+    """
+    if not pairs:
+        return None
+    first, second = ([pair[i] for pair in pairs] for i in (0, 1))
+    a = x[:spatial][:, :, first].astype(np.float64)  # (S, T, P, M)
+    b = x[:spatial][:, :, second].astype(np.float64)
+    counted = np.any(a != 0, axis=0) & np.any(b != 0, axis=0)  # (T, P, M)
+    if not counted.any():
+        return None
+    length = float(np.sqrt(((a - b) ** 2).sum(axis=0))[counted].mean())
+    return length if length > 0 else None
+
+
+def rotate_xy(x: np.ndarray, theta: float) -> np.ndarray:
+    """Rotate the x, y channels of every point by ``theta`` radians (counter-clockwise); any z and the
+    confidence are unchanged."""
+    cos, sin = math.cos(theta), math.sin(theta)
+    rot = np.array([[cos, -sin], [sin, cos]], dtype=x.dtype)
+    out = x.copy()
+    out[:2] = (rot @ x[:2].reshape(2, -1)).reshape(x[:2].shape)
+    return out
+
+
+def scale_spatial(x: np.ndarray, factor: float, spatial: int) -> np.ndarray:
+    """Multiply the ``spatial`` coordinate channels by ``factor`` (zeros stay zero; confidence unchanged)."""
+    out = x.copy()
+    out[:spatial] *= x.dtype.type(factor)
     return out
 
 

@@ -139,6 +139,7 @@ def inference_settings(run: RunDescription) -> TestTime:
         seed=run.seed,
         test_sampling=run.test_sampling,
         num_workers=min(int(run.recipe["num_workers"]), 4),
+        recipe=run.recipe,
     )
 
 

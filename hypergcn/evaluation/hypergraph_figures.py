@@ -363,7 +363,7 @@ def draw_hypergraphs(
 
     run, settings = loaded.run, inference_settings(loaded.run)
     options_of = {"window": settings.window, "train": False, "seed": settings.seed}
-    options_of["test_sampling"] = settings.test_sampling
+    options_of.update(test_sampling=settings.test_sampling, recipe=settings.recipe)
     stream = SkeletonDataset(info.path, "test", run.modality, **options_of)
     joints = stream if run.modality == "joint" else SkeletonDataset(info.path, "test", "joint", **options_of)
     names = class_names(info.dataset, info.num_class)

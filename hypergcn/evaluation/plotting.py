@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hypergcn.datasets import DATASETS, action_names
+from hypergcn.datasets import action_names, known_datasets
 from hypergcn.io import atomic_path
 
 
@@ -33,10 +33,11 @@ def save_figure(fig: Any, out: Path, dpi: int = 110) -> None:
 
 
 def action_names_of(dataset: str) -> list[str] | None:
-    """The dataset's action names in label order; ``None`` for a generated dataset (its classes are
-    synthetic, so a real action's name would mislead) or an unknown one."""
-    info = DATASETS.get(dataset)
-    return None if info is None or info.generated else action_names(dataset)
+    """The dataset's action names in label order; ``None`` for the NTU demo (its synthetic classes only
+    borrow NTU's labels, so a real action's name would mislead: ``DatasetInfo.actions_named``) or an unknown
+    dataset (a user's declaration is known once registered: the figure commands' ``--declaration``)."""
+    info = known_datasets().get(dataset)
+    return action_names(dataset) if info is not None and info.actions_named else None
 
 
 def class_names(dataset: str, num_class: int) -> list[str]:

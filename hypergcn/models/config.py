@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypergcn.config import DEFAULT_VIRTUAL_JOINTS
-from hypergcn.datasets import dataset_info
+from hypergcn.datasets import DatasetInfo, dataset_info
 
 VIRTUAL_JOINT_INITS: tuple[str, ...] = ("independent", "identical")
 EMBED = 128  # width of the joint embedding and of l1-l3
@@ -150,14 +150,16 @@ class ModelConfig:
         return cls(**values)
 
 
-def model_config(size: str, dataset: str, **overrides: Any) -> ModelConfig:
-    """The config of Hyper-GCN ``size`` for ``dataset`` (a name of :mod:`hypergcn.datasets`).
+def model_config(size: str, dataset: str | DatasetInfo, **overrides: Any) -> ModelConfig:
+    """The config of Hyper-GCN ``size`` for ``dataset`` (a name of :mod:`hypergcn.datasets`, or a
+    :class:`~hypergcn.datasets.DatasetInfo`, e.g. of a user's declaration).
 
-    The bones, joints, persons, channels and classes are the dataset's. Overrides: ``num_class``,
+    Any layout works: the bones come from its parents, the joints and persons from the layout, and the input
+    channels are its channel count (2, 3 or 4: x, y[, z][, confidence]). Overrides: ``num_class``,
     ``num_point``, ``num_person``, ``in_channels``, ``virtual_joints`` and ``virtual_joint_init`` (see
     :class:`ModelConfig`); ``num_point`` must be the layout's joint count, since the bones index its joints.
     """
-    info = dataset_info(dataset)
+    info = dataset if isinstance(dataset, DatasetInfo) else dataset_info(dataset)
     values: dict[str, Any] = {
         "num_class": info.num_class,
         "num_point": info.num_point,
@@ -172,6 +174,6 @@ def model_config(size: str, dataset: str, **overrides: Any) -> ModelConfig:
     if values["num_point"] != info.num_point:
         raise ValueError(
             f"num_point={values['num_point']} does not match the {info.layout.name!r} skeleton of dataset "
-            f"{dataset!r} ({info.num_point} joints)"
+            f"{info.name!r} ({info.num_point} joints)"
         )
     return ModelConfig(size=size, edges=info.layout.edges, **values)

@@ -17,6 +17,16 @@ Each fact is stated once: the model's own facts (size, classes, joints, ...) are
 "metadata"}`` with the model's facts and the dataset's name in ``metadata``) still load: their config is
 rebuilt from the metadata and the dataset's layout, and their one state_dict is the selection their metadata
 names (``model_selection``, "last" if absent).
+
+What ``hypergcn predict`` reads from a trained model's metadata (docs/predict.md), so that new clips get the
+preprocessing the model was evaluated with, without the config or the benchmark file:
+
+* ``run``: the run description (modality, window, test-time sampling, seed, recipe's loader keys);
+* ``data.attrs``: the benchmark file's content attributes (dataset, layout, benchmark, classes, persons,
+  ``max_frames``, ``second_actor`` and, where the file has it, the dataset's ``declaration``);
+* ``actions``: the class names in label order (:func:`action_names_for`).
+
+A file without ``data`` or ``actions`` (written before them) falls back to its dataset's package declaration.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from hypergcn.datasets import DatasetInfo
 from hypergcn.io import atomic_path
 from hypergcn.models.config import ModelConfig, model_config
 from hypergcn.models.hypergcn import HyperGCN
@@ -141,6 +152,14 @@ def build_from_model_file(
     except RuntimeError as err:
         raise ValueError(f"{path}: the weights do not fit the model its config describes: {err}") from None
     return model, contents
+
+
+def action_names_for(info: DatasetInfo, num_class: int) -> list[str]:
+    """The names of a model's ``num_class`` classes in label order, as ``model.pt`` records them (``actions``):
+    the dataset's action table, and ``class <label>`` for a label it does not name (a demo with more
+    classes than its table), so a prediction always has a name to show."""
+    named = {int(label): str(name) for label, _code, name in info.action_table}
+    return [named.get(label, f"class {label}") for label in range(num_class)]
 
 
 class _NoSelection(ValueError):

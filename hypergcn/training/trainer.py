@@ -154,6 +154,7 @@ def _train_loader(
         run.modality,
         window=int(recipe["window"]),
         train=True,
+        recipe=recipe,
         seed=run.seed,
         repeat=int(recipe["repeat"]),
         test_sampling=run.test_sampling,
@@ -224,6 +225,7 @@ def evaluate_split(
         seed=spec.run.seed,
         test_sampling=spec.run.test_sampling,
         num_workers=int(recipe["num_workers"]),
+        recipe=recipe,
     )
     scores = score_split(model, spec.data, split, spec.run.modality, test_time, ctx.device, amp)
     logits, labels = torch.from_numpy(scores.logits), torch.from_numpy(scores.labels)

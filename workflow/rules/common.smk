@@ -1,6 +1,8 @@
 # Config validation, resolved switches, wildcard constraints and the lists of what to build.
-# Every vocabulary (datasets, benchmarks, sizes, modalities, stream sets, shards) comes from the package.
+# Every vocabulary (datasets, benchmarks, sizes, modalities, stream sets, shards) comes from the package and
+# from the user's dataset declarations (datasets.<name>.declaration, registered here before anything else).
 import os
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -9,32 +11,78 @@ from snakemake.utils import validate
 
 import hypergcn
 from hypergcn.config import (
+    RECIPE_DEFAULTS,
     config_errors,
     config_seeds,
     describe_run,
     resolve_deviations,
 )
 from hypergcn.datasets import (
-    BENCHMARKS,
-    DATASETS,
     MODALITIES,
     SHARD_PATTERN,
     SIZES,
     STREAM_SETS,
+    DeclarationError,
     dataset_info,
+    extend_schema,
+    known_datasets,
+    load_declaration,
+    register,
 )
 
 
+def _register_declarations():
+    """Read and register every datasets.<name>.declaration of the config (docs/layouts.md): a bad
+    declaration fails here, before any job, naming its file and key. Returns {name: declaration file}.
+    """
+    declared = {}
+    for name, settings in (config.get("datasets") or {}).items():
+        path = settings.get("declaration") if isinstance(settings, dict) else None
+        if path is None:
+            continue
+        try:
+            info = register(load_declaration(path, RECIPE_DEFAULTS))
+        except DeclarationError as error:
+            raise WorkflowError(f"config key datasets.{name}.declaration: {error}")
+        if info.name != name:
+            raise WorkflowError(
+                f"config key datasets.{name}.declaration: {path}: key name: declares {info.name!r}; "
+                f"list it as datasets.{info.name}"
+            )
+        declared[name] = str(path)
+    return declared
+
+
+# Dataset name -> declaration file of the datasets the user declared (not the package's).
+DECLARED = _register_declarations()
+
+
 def _validate_config():
-    """Fail before any job runs with one line per bad key, then let Snakemake fill the defaults."""
+    """Fail before any job runs with one line per bad key, then let Snakemake fill the defaults. The
+    schema's dataset vocabularies grow by the declared datasets (their names and benchmarks).
+    """
     schema_path = Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
-    errors = config_errors(config, yaml.safe_load(schema_path.read_text()))
+    schema = yaml.safe_load(schema_path.read_text())
+    user = [dataset_info(name) for name in DECLARED]
+    if user:
+        schema = extend_schema(schema, user)
+    errors = config_errors(config, schema)
     if errors:
         raise WorkflowError("invalid configuration:\n  " + "\n  ".join(errors))
-    validate(config, schema="../schemas/config.schema.yaml")
+    if not user:
+        validate(config, schema="../schemas/config.schema.yaml")
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        extended = Path(folder) / "config.schema.yaml"
+        extended.write_text(yaml.safe_dump(schema))
+        validate(config, schema=str(extended))
 
 
 _validate_config()
+DATASETS = known_datasets()
+BENCHMARKS = list(
+    dict.fromkeys(b for info in DATASETS.values() for b in info.benchmarks)
+)
 
 DEVIATIONS = resolve_deviations(config)
 # The held-out validation split carved from the training groups (0 = none).
@@ -82,8 +130,18 @@ def scores_test_split(dataset, benchmark, size, modality, seed):
 
 
 def experiment(dataset):
-    """The experiments block of a dataset (benchmarks, sizes, modalities, ensembles)."""
-    return (config.get("experiments") or {}).get(dataset) or {}
+    """The experiments block of a dataset (benchmarks, sizes, modalities, ensembles); without one, the
+    declaration's: every benchmark, base size, the four modalities and the three ensembles.
+    """
+    configured = (config.get("experiments") or {}).get(dataset)
+    if configured is not None:
+        return configured
+    return {
+        "benchmarks": list(dataset_info(dataset).benchmarks),
+        "sizes": [SIZES[0]],
+        "modalities": list(MODALITIES),
+        "ensembles": list(STREAM_SETS),
+    }
 
 
 def _check_experiments():
@@ -168,11 +226,15 @@ def pretrained_runs():
 
 
 def shards(dataset):
-    """Parsing shards: the declared NTU setups or NW-UCLA views; a generated dataset's from its config."""
+    """Parsing shards: the declared NTU setups or NW-UCLA views; an NTU-format generated dataset's from its
+    config; a clip folder's: the values of its shard_by column (the manifest, read once), else `all`.
+    """
     info = dataset_info(dataset)
-    if info.generated:
-        return list(config["demo"]["setups"])
-    return list(info.shards)
+    if info.generator in GENERATED_SHARDS:
+        return GENERATED_SHARDS[info.generator]()
+    if info.shards:
+        return list(info.shards)
+    return clip_folder_shards(dataset)
 
 
 # What the figures of the learned model show (config `figures:`); the schema fills the defaults.
@@ -224,9 +286,11 @@ def learned_targets():
 
 
 def all_targets():
-    """What `snakemake` with no target builds: the summary table and the report's plots and tables."""
+    """What `snakemake` with no target builds: the summary table, the report's plots and tables, and the
+    predictions of the `predict:` block (predict.smk) when it is set."""
     return [
         "results/summary.csv",
         "results/report/summary/paper_table.csv",
         *report_targets(),
+        *predict_targets(),
     ]

@@ -1,15 +1,20 @@
-# Data stages (docs/architecture.md#the-dag): synthetic demo, parsing, denoising, benchmark files, statistics.
+# Data stages (docs/architecture.md#the-dag): synthetic demos, parsing, denoising, benchmark files, statistics.
 # Every rule calls the `hypergcn` command (hypergcn/data/*); the rules only wire files and config.
 # NTU-format raw files go raw -> denoised shards in one job per dataset (parse, denoise and pack every sample
 # as its benchmark-file chunk, in parallel worker processes); build_benchmark then only copies the chunks
-# into place. NW-UCLA clips go through parse_skeletons, one job per view.
+# into place. NW-UCLA clips and clip folders (docs/layouts.md) go through parse_skeletons, one job per view
+# or per value of the declaration's shard_by column. A dataset the user declared (datasets.<name>.declaration)
+# gets --declaration FILE in the jobs that run before its benchmark file exists.
 
 
+# The NTU-format demo (generated: ntu_skeletons), with the settings of the `demo:` block.
 rule make_demo_skeletons:
     output:
-        directory(DEMO_RAW),
+        directory("results/raw/{dataset}"),
     log:
-        "results/logs/make_demo_skeletons/demo.log",
+        "results/logs/make_demo_skeletons/{dataset}.log",
+    wildcard_constraints:
+        dataset=generated_by("ntu_skeletons"),
     localrule: True
     conda:
         "../../envs/data.yaml"
@@ -26,6 +31,27 @@ rule make_demo_skeletons:
         " --cameras {params.cameras:q} > {log:q} 2>&1"
 
 
+# The COCO-17 clip demo (generated: coco17_clips): a clip folder, with the settings of
+# datasets.<name>.generator (docs/layouts.md#the-coco-17-demo).
+# Also a few new clips for `hypergcn predict` (one malformed on purpose), the COCO-17 demo's predict: input.
+rule make_demo_clips:
+    output:
+        clips=directory("results/raw/{dataset}"),
+        new_clips=directory("results/raw/{dataset}-new-clips"),
+    log:
+        "results/logs/make_demo_clips/{dataset}.log",
+    wildcard_constraints:
+        dataset=generated_by("coco17_clips"),
+    localrule: True
+    conda:
+        "../../envs/data.yaml"
+    params:
+        settings=lambda wildcards: demo_clips_options(wildcards.dataset),
+    shell:
+        "hypergcn demo-clips --output {output.clips:q} --predict-output {output.new_clips:q}"
+        " {params.settings:q} > {log:q} 2>&1"
+
+
 rule parse_skeletons:
     input:
         raw=parse_inputs,
@@ -39,10 +65,13 @@ rule parse_skeletons:
         "../../envs/data.yaml"
     params:
         on_bad_file=on_bad_file,
+        declaration=declaration_option,
+        classes=parse_classes_option,
         version=PACKAGE_VERSION,
     shell:
-        "hypergcn parse --dataset {wildcards.dataset} --shard {wildcards.shard} --raw-dir {input.raw:q}"
-        " --on-bad-file {params.on_bad_file} --output {output:q} > {log:q} 2>&1"
+        "hypergcn parse --dataset {wildcards.dataset} {params.declaration:q} {params.classes:q}"
+        " --shard {wildcards.shard} --raw-dir {input.raw:q} --on-bad-file {params.on_bad_file}"
+        " --output {output:q} > {log:q} 2>&1"
 
 
 # One job per NTU-format dataset: its setups parsed and denoised in forked worker processes that share the
@@ -68,9 +97,10 @@ rule denoise_skeletons:
         on_bad_file=on_bad_file,
         max_frames=max_frames,
         second_actor=DEVIATIONS["second_actor"],
+        declaration=declaration_option,
         version=PACKAGE_VERSION,
     shell:
-        "hypergcn parse --denoise --dataset {wildcards.dataset} --shard {params.shards}"
+        "hypergcn parse --denoise --dataset {wildcards.dataset} {params.declaration:q} --shard {params.shards}"
         " --raw-dir {input.raw:q} --on-bad-file {params.on_bad_file} --max-frames {params.max_frames}"
         " --second-actor {params.second_actor} --jobs {threads} --output {params.outputs:q} > {log:q} 2>&1"
 
@@ -94,8 +124,9 @@ rule build_benchmark:
         val_fraction=VALIDATION["fraction"],
         val_seed=VALIDATION["seed"],
         provenance=build_provenance,
+        declaration=declaration_option,
     shell:
-        "hypergcn build --dataset {wildcards.dataset} --benchmark {wildcards.benchmark}"
+        "hypergcn build --dataset {wildcards.dataset} {params.declaration:q} --benchmark {wildcards.benchmark}"
         " --shards {params.shards:q} --output {output:q} --max-frames {params.max_frames}"
         " --second-actor {params.second_actor} --num-class {params.num_class}"
         " --val-fraction {params.val_fraction} --val-seed {params.val_seed}"
@@ -119,6 +150,7 @@ rule dataset_statistics:
     params:
         shards=dataset_shards,
         num_class=num_class,
+        declaration=declaration_option,
     shell:
-        "hypergcn stats --dataset {wildcards.dataset} --shards {params.shards:q}"
+        "hypergcn stats --dataset {wildcards.dataset} {params.declaration:q} --shards {params.shards:q}"
         " --num-class {params.num_class} --output {output:q} > {log:q} 2>&1"

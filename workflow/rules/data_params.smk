@@ -3,10 +3,19 @@ import json
 
 from snakemake.logging import logger
 
+from hypergcn.data.clip_arrays import ClipError, clip_shards
 from hypergcn.data.raw import RawDataError, check_raw
 
-DEMO_RAW = "results/raw/demo"
 _RAW_CHECKED = {}
+_CLIP_SHARDS = {}
+# The settings of each generator of raw files (DatasetInfo.generator): the NTU-format demo's `demo:` block,
+# the COCO-17 clip demo's datasets.<name>.generator.
+GENERATOR_SETTINGS = {
+    "ntu_skeletons": lambda dataset: config["demo"],
+    "coco17_clips": lambda dataset: dataset_config(dataset).get("generator") or {},
+}
+# The parsing shards of an NTU-format generated dataset: the setups its generator writes.
+GENERATED_SHARDS = {"ntu_skeletons": lambda: list(config["demo"]["setups"])}
 # Worker processes of one such job at most (fewer where --cores is lower, as Snakemake scales them down).
 PARSE_MAX_THREADS = 16
 
@@ -16,25 +25,60 @@ def dataset_config(dataset):
     return (config.get("datasets") or {}).get(dataset) or {}
 
 
+def generated_raw(dataset):
+    """Where the workflow writes a generated dataset's raw files (make_demo_skeletons, make_demo_clips)."""
+    return f"results/raw/{dataset}"
+
+
+def generated_by(generator):
+    """Wildcard pattern of the datasets whose raw files `generator` writes (none: matches nothing)."""
+    names = [name for name, info in DATASETS.items() if info.generator == generator]
+    return "|".join(names) or "(?!x)x"
+
+
+def generator_settings(dataset):
+    """The settings of a generated dataset's generator (GENERATOR_SETTINGS)."""
+    return GENERATOR_SETTINGS[dataset_info(dataset).generator](dataset)
+
+
 def raw_is_generated(dataset):
-    """A generated dataset's raw files come from make_demo_skeletons unless raw_dir points elsewhere."""
+    """A generated dataset's raw files come from its generator's rule unless raw_dir points elsewhere."""
     return dataset_info(dataset).generated and dataset_config(dataset).get(
         "raw_dir"
-    ) in (None, DEMO_RAW)
+    ) in (None, generated_raw(dataset))
+
+
+def clip_folder_shards(dataset):
+    """A clip folder's parsing shards: the values of its shard_by column in the manifest (read once)."""
+    if dataset not in _CLIP_SHARDS:
+        folder = raw_dirs(dataset)[0]
+        try:
+            _CLIP_SHARDS[dataset] = clip_shards(folder, dataset_info(dataset))
+        except (ClipError, ValueError) as error:
+            raise WorkflowError(f"datasets.{dataset}.raw_dir: {error}")
+    return _CLIP_SHARDS[dataset]
+
+
+def declaration_option(wildcards):
+    """`--declaration FILE` for a dataset the user declared, for the jobs that run before its benchmark
+    file exists (parse, build, stats); nothing for the package's datasets."""
+    path = DECLARED.get(wildcards.dataset)
+    return ["--declaration", path] if path else []
 
 
 def raw_dirs(dataset):
     """The raw folder(s) of a dataset, checked once per run: one clear error before any job starts."""
     if raw_is_generated(dataset):
-        return [DEMO_RAW]
+        return [generated_raw(dataset)]
     if dataset not in _RAW_CHECKED:
-        settings = dataset_config(dataset)
+        settings, info = dataset_config(dataset), dataset_info(dataset)
         try:
             summary = check_raw(
                 dataset,
                 settings.get("raw_dir"),
                 strict=settings.get("strict", False),
-                shards=shards(dataset),
+                # a clip folder's shards come from its manifest, which check_raw checks first
+                shards=None if info.raw_format == "clip_arrays" else shards(dataset),
             )
         except RawDataError as error:
             raise WorkflowError(str(error))
@@ -110,7 +154,9 @@ def benchmark_shard_inputs(wildcards):
 def num_class(wildcards):
     """Classes of a dataset: declared, or from the generator's config for a generated one."""
     info = dataset_info(wildcards.dataset)
-    return config["demo"]["num_class"] if info.generated else info.num_class
+    if not info.generated:
+        return info.num_class
+    return generator_settings(wildcards.dataset).get("num_class", info.num_class)
 
 
 def build_settings(wildcards):
@@ -120,7 +166,7 @@ def build_settings(wildcards):
         "dataset": wildcards.dataset,
         "benchmark": wildcards.benchmark,
         "datasets": dataset_config(wildcards.dataset),
-        "demo": config.get("demo") if generated else None,
+        "demo": generator_settings(wildcards.dataset) if generated else None,
         "second_actor": DEVIATIONS["second_actor"],
         "validation": VALIDATION,
         "package_version": PACKAGE_VERSION,
@@ -133,3 +179,21 @@ def max_frames(wildcards):
 
 def build_provenance(wildcards):
     return json.dumps(build_settings(wildcards), sort_keys=True, default=str)
+
+
+def demo_clips_options(dataset):
+    """`hypergcn demo-clips` options from datasets.<name>.generator (defaults in config/config.yaml)."""
+    options = []
+    for key, value in sorted(generator_settings(dataset).items()):
+        values = value if isinstance(value, list) else [value]
+        options += [f"--{key.replace('_', '-')}", *map(str, values)]
+    return options
+
+
+def parse_classes_option(wildcards):
+    """`--num-class K` for a generated clip folder whose generator writes fewer classes than declared."""
+    info = dataset_info(wildcards.dataset)
+    count = num_class(wildcards)
+    if info.raw_format != "clip_arrays" or count == info.num_class:
+        return []
+    return ["--num-class", str(count)]

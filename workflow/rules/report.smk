@@ -94,8 +94,11 @@ rule plot_confusion:
     localrule: True
     conda:
         "../../envs/report.yaml"
+    params:
+        declaration=declaration_option,
     shell:
         "hypergcn figure confusion --metrics {input:q} --dataset {wildcards.dataset}"
+        " {params.declaration:q}"
         " --out {output:q} > {log:q} 2>&1"
 
 
@@ -176,9 +179,11 @@ rule plot_embeddings:
     conda:
         "../../envs/report.yaml"
     params:
+        declaration=declaration_option,
         title=figure_title,
     shell:
         "hypergcn figure tsne --features {input:q} --dataset {wildcards.dataset}"
+        " {params.declaration:q}"
         " --title {params.title:q} --out {output:q} > {log:q} 2>&1"
 
 
@@ -216,6 +221,9 @@ rule plot_per_class:
     localrule: True
     conda:
         "../../envs/report.yaml"
+    params:
+        declaration=declaration_option,
     shell:
         "hypergcn figure per-class --metrics {input:q} --dataset {wildcards.dataset}"
+        " {params.declaration:q}"
         " --out {output.chart:q} --pairs {output.pairs:q} > {log:q} 2>&1"
