@@ -16,6 +16,7 @@ the declaration as plain JSON-able data with the actions inlined, which the benc
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 from collections.abc import Mapping
@@ -625,3 +626,12 @@ def extend_schema(schema: dict[str, Any], infos: list[DatasetInfo]) -> dict[str,
     weights = properties["ensemble"]["properties"]["weights"]["patternProperties"]
     weights[rf"^({'|'.join(names)})/({'|'.join(benchmarks)})/({sizes})$"] = next(iter(weights.values()))
     return schema
+
+
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--dataset`` and ``--declaration``, for the commands that name a dataset before (or without) a
+    benchmark file that would carry its declaration."""
+    parser.add_argument("--dataset", required=True, help="a dataset of the package, or of --declaration")
+    parser.add_argument(
+        "--declaration", default=None, help="the declaration file of a dataset not of the package (YAML)"
+    )

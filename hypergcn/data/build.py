@@ -66,7 +66,7 @@ from hypergcn.data.clip_arrays import split_of
 from hypergcn.data.ntu_skeleton import compiled, parse_ntu_name
 from hypergcn.data.shards import STRING, Shard
 from hypergcn.data.ucla import parse_name
-from hypergcn.datasets import DatasetInfo, dataset_info, load_declaration, register
+from hypergcn.datasets import DatasetInfo, add_dataset_arguments, dataset_info, load_declaration, register
 from hypergcn.io import atomic_path, config_digest
 
 log = logging.getLogger("hypergcn.data.build")
@@ -538,11 +538,8 @@ def build_benchmark(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, help="a dataset of the package, or of --declaration")
+    add_dataset_arguments(parser)
     parser.add_argument("--benchmark", required=True, help="a benchmark (split rule) of the dataset")
-    parser.add_argument(
-        "--declaration", default=None, help="the declaration file of a dataset not of the package (YAML)"
-    )
     parser.add_argument(
         "--shards", required=True, nargs="+", help="denoised (NTU) or parsed (NW-UCLA) shards"
     )
@@ -561,21 +558,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def use_declaration(path: str | None, dataset: str) -> None:
+def declaration_error(path: str | None, dataset: str) -> str | None:
     """Register the ``--declaration`` of a command that runs before the benchmark file exists (parse,
-    build, stats); then check that ``dataset`` is known. Raises ValueError naming what is wrong."""
-    if path is not None:
-        info = register(load_declaration(path))
-        if info.name != dataset:
-            raise ValueError(f"{path}: key name: declares {info.name!r}, not --dataset {dataset!r}")
-    dataset_info(dataset)
+    build, stats) and check that ``dataset`` is known: None, or what is wrong (file, key, reason)."""
+    try:
+        if path is not None:
+            info = register(load_declaration(path))
+            if info.name != dataset:
+                return f"{path}: key name: declares {info.name!r}, not --dataset {dataset!r}"
+        dataset_info(dataset)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        use_declaration(args.declaration, args.dataset)
-    except ValueError as exc:
-        log.error("%s", exc)
+    if error := declaration_error(args.declaration, args.dataset):
+        log.error("%s", error)
         return 2
     benchmarks = dataset_info(args.dataset).benchmarks
     if args.benchmark not in benchmarks:

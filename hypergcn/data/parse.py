@@ -41,7 +41,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hypergcn.data.build import SECOND_ACTOR_CHOICES, ChunkPacker, use_declaration
+from hypergcn.data.build import SECOND_ACTOR_CHOICES, ChunkPacker, declaration_error
 from hypergcn.data.clip_arrays import ClipError, parse_clip_shards
 from hypergcn.data.denoise import DENOISED_COLUMNS, check_denoisable, denoise, denoised_columns
 from hypergcn.data.ntu_skeleton import (
@@ -54,7 +54,7 @@ from hypergcn.data.ntu_skeleton import (
 from hypergcn.data.raw import RawDataError, raw_folders, shard_files, shard_files_by_shard
 from hypergcn.data.shards import ParsedShardWriter, ShardWriter
 from hypergcn.data.ucla import UclaDataError, parse_view_shard
-from hypergcn.datasets import DatasetInfo, dataset_info, missing_skeletons
+from hypergcn.datasets import DatasetInfo, add_dataset_arguments, dataset_info, missing_skeletons
 
 log = logging.getLogger("hypergcn.data.parse")
 
@@ -341,10 +341,7 @@ PARSERS: dict[str, Callable[[str, str, list[Path], str | os.PathLike, str], obje
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, help="a dataset of the package, or of --declaration")
-    parser.add_argument(
-        "--declaration", default=None, help="the declaration file of a dataset not of the package (YAML)"
-    )
+    add_dataset_arguments(parser)
     parser.add_argument(
         "--shard",
         required=True,
@@ -382,10 +379,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _check_args(args: argparse.Namespace) -> str | None:
     """What is wrong with the arguments, or None."""
-    try:
-        use_declaration(args.declaration, args.dataset)
-    except ValueError as exc:
-        return str(exc)
+    if error := declaration_error(args.declaration, args.dataset):
+        return error
     info = dataset_info(args.dataset)
     unknown = [shard for shard in args.shard if info.shards and shard not in info.shards]
     if unknown:  # a generated dataset's shards come from its config

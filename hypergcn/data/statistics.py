@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 import hypergcn
-from hypergcn.data.build import assign_splits, shard_fields, use_declaration
+from hypergcn.data.build import assign_splits, declaration_error, shard_fields
 from hypergcn.data.shards import Shard
-from hypergcn.datasets import dataset_info
+from hypergcn.datasets import add_dataset_arguments, dataset_info
 from hypergcn.io import write_json
 
 log = logging.getLogger("hypergcn.data.statistics")
@@ -147,10 +147,7 @@ def dataset_statistics(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, help="a dataset of the package, or of --declaration")
-    parser.add_argument(
-        "--declaration", default=None, help="the declaration file of a dataset not of the package (YAML)"
-    )
+    add_dataset_arguments(parser)
     parser.add_argument(
         "--shards", required=True, nargs="+", help="denoised (NTU) or parsed (NW-UCLA) shards"
     )
@@ -159,10 +156,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        use_declaration(args.declaration, args.dataset)
-    except ValueError as exc:
-        log.error("%s", exc)
+    if error := declaration_error(args.declaration, args.dataset):
+        log.error("%s", error)
         return 2
     stats = dataset_statistics(args.dataset, args.shards, args.num_class)
     write_json(args.output, stats)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hypergcn.datasets import load_declaration, register
+from hypergcn.datasets import add_dataset_arguments, load_declaration, register
 from hypergcn.evaluation.plotting import action_names_of, pyplot, save_figure
 from hypergcn.io import atomic_path
 
@@ -183,7 +183,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     curves.add_argument("--title", default="")
     confusion = kinds.add_parser("confusion", help="confusion matrix of one metrics.json")
     confusion.add_argument("--metrics", required=True, type=Path)
-    _dataset_arguments(confusion)
+    add_dataset_arguments(confusion)
     statistics = kinds.add_parser("statistics", help="statistics.json as a two-column CSV table")
     statistics.add_argument("--statistics", required=True, type=Path)
     summary = kinds.add_parser("summary", help="top-1 with error bars from summary.csv")
@@ -216,22 +216,15 @@ def _add_learned(kinds: Any) -> None:
     graphs.add_argument("--out-dir", required=True, type=Path, help="writes <sample>.png and <sample>.gif")
     tsne = kinds.add_parser("tsne", help="t-SNE of one features.npz, coloured by class")
     tsne.add_argument("--features", required=True, type=Path)
-    _dataset_arguments(tsne)
+    add_dataset_arguments(tsne)
     tsne.add_argument("--title", default="")
     tsne.add_argument("--out", required=True, type=Path)
     per_class = kinds.add_parser("per-class", help="per-class accuracy chart and most-confused pairs")
     per_class.add_argument("--metrics", required=True, type=Path)
-    _dataset_arguments(per_class)
+    add_dataset_arguments(per_class)
     per_class.add_argument("--out", required=True, type=Path, help="the bar chart (PNG or SVG)")
     per_class.add_argument("--pairs", required=True, type=Path, help="the most-confused pairs (CSV)")
     per_class.add_argument("--top", type=int, default=10)
-
-
-def _dataset_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, help="for the action names")
-    parser.add_argument(
-        "--declaration", default=None, help="the declaration file of a dataset not of the package (YAML)"
-    )
 
 
 def run(args: argparse.Namespace) -> int:
