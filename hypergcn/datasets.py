@@ -54,6 +54,15 @@ RAW_FORMATS: tuple[str, ...] = ("ntu_skeleton", "ucla_json", "clip_arrays")
 GENERATORS: dict[str, bool] = {"ntu_skeletons": False, "coco17_clips": True}
 
 
+def _normal(value: Any) -> str:
+    """A manifest or rule value as a split rule compares it: integers by value (``"03"`` is ``3``)."""
+    text = str(value).strip()
+    try:
+        return str(int(text))
+    except ValueError:
+        return text
+
+
 @dataclass(frozen=True)
 class SplitRule:
     """How a benchmark splits samples, by one field (``column``): of the sample name for the package's
@@ -76,6 +85,16 @@ class SplitRule:
     @property
     def explicit(self) -> bool:
         return self.train is None and self.test is None
+
+    def split_of(self, value: str) -> str | None:
+        """``"train"`` or ``"test"`` for a manifest row whose rule column holds ``value`` (text); None if an
+        explicit split column holds something else (any case of ``train``/``test`` counts)."""
+        if self.explicit:
+            split = value.strip().lower()
+            return split if split in ("train", "test") else None
+        listed = self.test if self.test is not None else self.train
+        inside = _normal(value) in {_normal(v) for v in listed}
+        return ("test" if inside else "train") if self.test is not None else ("train" if inside else "test")
 
     def is_train(self, value: Any) -> bool:
         if self.test is not None:

@@ -21,9 +21,9 @@ from hypergcn.data.clip_arrays import (
     read_clip,
     read_manifest,
     select_persons,
-    split_of,
 )
 from hypergcn.data.shards import Shard
+from hypergcn.datasets import SplitRule
 from hypergcn.layouts import Layout
 
 # 4 joints, 2-D with confidence, 2 persons: the smallest layout with every feature this format reads.
@@ -38,12 +38,9 @@ LAYOUT = Layout(
 ACTIONS = [(0, "A01", "wave"), (1, "A02", "kick"), (2, "A03", "sit")]
 
 
-@dataclass(frozen=True)
-class Rule:
+def rule(column: str, test: tuple | None = None) -> SplitRule:
     """A split rule as a declaration gives it: a column, and the values that go to test (None: explicit)."""
-
-    column: str
-    test: tuple | None = None
+    return SplitRule(column, test=None if test is None else frozenset(test))
 
 
 @dataclass(frozen=True)
@@ -53,9 +50,9 @@ class Info:
     name: str = "tiny"
     layout: Layout = LAYOUT
     num_class: int = 3
-    actions: list = field(default_factory=lambda: list(ACTIONS))
+    action_table: tuple = tuple(ACTIONS)
     splits: dict[str, Any] = field(
-        default_factory=lambda: {"xsub": Rule("subject", (3, 4)), "fixed": Rule("split")}
+        default_factory=lambda: {"xsub": rule("subject", (3, 4)), "fixed": rule("split")}
     )
     shard_by: str | None = "camera"
     validation_unit: str = "subject"
@@ -376,13 +373,13 @@ def test_missing_manifest(folder):
 
 
 def test_split_leaving_test_empty(folder):
-    info = replace(INFO, splits={"xsub": Rule("subject", (7,))})
+    info = replace(INFO, splits={"xsub": rule("subject", (7,))})
     with pytest.raises(ClipError, match=r"benchmark xsub: no test clips \(column 'subject'"):
         check_clips(folder, info)
 
 
 def test_split_leaving_train_empty(folder):
-    info = replace(INFO, splits={"xsub": Rule("subject", (1, 2, 3, 4))})
+    info = replace(INFO, splits={"xsub": rule("subject", (1, 2, 3, 4))})
     with pytest.raises(ClipError, match="benchmark xsub: no train clips"):
         check_clips(folder, info, "skip")  # a split problem cannot be skipped
 
@@ -399,7 +396,7 @@ def test_skipping_that_empties_a_class_still_fails(folder):
     for i in (1, 4, 7):  # the training clips of 'kick' in the explicit split
         _save(folder, f"s{i % 4 + 1}/clip{i:02d}", np.zeros((0, 4, 3), np.float32))
     with pytest.raises(ClipError) as info:
-        check_clips(folder, replace(INFO, splits={"fixed": Rule("split")}), "skip")
+        check_clips(folder, replace(INFO, splits={"fixed": rule("split")}), "skip")
     assert "class 1 (kick) has no training clip" in str(info.value)
     assert "3 bad clip(s) were left out" in str(info.value)
 
@@ -450,20 +447,16 @@ def test_bad_arguments(folder, tmp_path):
 
 
 def test_split_rules():
-    assert split_of(Rule("subject", (3, "4")), "03") == "test"
-    assert split_of(Rule("subject", (3, 4)), "P1") == "train"
-    assert split_of(Rule("split"), " Test ") == "test" and split_of(Rule("split"), "val") is None
-
-    @dataclass(frozen=True)
-    class TrainRule:  # the package's NTU and NW-UCLA rules list the training values
-        field: str
-        train: frozenset
-
-    assert split_of(TrainRule("view", frozenset({1, 2})), "3") == "test"
+    assert rule("subject", (3, "4")).split_of("03") == "test"
+    assert rule("subject", (3, 4)).split_of("P1") == "train"
+    assert rule("split").split_of(" Test ") == "test" and rule("split").split_of("val") is None
+    # the package's NTU and NW-UCLA rules list the training values
+    assert SplitRule("view", frozenset({1, 2})).split_of("3") == "test"
 
 
 def test_labels_from_codes_names_or_an_explicit_mapping(folder):
     assert action_labels(INFO) == {"wave": 0, "kick": 1, "sit": 2, "A01": 0, "A02": 1, "A03": 2}
-    assert action_labels(replace(INFO, actions=["wave", "kick", "sit"]))["sit"] == 2
+    names_only = tuple((label, "", name) for label, _, name in ACTIONS)  # a table without codes
+    assert action_labels(replace(INFO, action_table=names_only))["sit"] == 2
     rows, problems = read_manifest(folder, INFO, labels={"A01": 0, "wave": 0})
     assert {row.label for row in rows} == {0} and len(problems) == 8

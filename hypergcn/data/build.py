@@ -27,7 +27,7 @@ for X-View train, setup for X-Set) and in name order within a value, which is th
 arrays; otherwise the samples are in name order. Labels are 0-based (``A001`` -> 0). With
 ``validation.fraction > 0`` whole performers (NTU) or subjects (NW-UCLA), ``DatasetInfo.validation_unit``,
 drawn with ``validation.seed``, move from train to a ``val`` group. Clip folders (``clip_arrays``) split by
-the manifest columns the parsed shards store (:func:`hypergcn.data.clip_arrays.split_of`: the rule's test
+the manifest columns the parsed shards store (:meth:`hypergcn.datasets.SplitRule.split_of`: the rule's test
 values, or an explicit train/test column), in clip-id order, and carve validation by the
 ``validation_unit`` column (single clips without one); their labels come from the manifest.
 
@@ -62,7 +62,6 @@ import numpy as np
 
 import hypergcn
 from hypergcn.data.benchmark_file import declaration_attr
-from hypergcn.data.clip_arrays import split_of
 from hypergcn.data.ntu_skeleton import compiled, parse_ntu_name
 from hypergcn.data.shards import STRING, Shard
 from hypergcn.data.ucla import parse_name
@@ -100,7 +99,7 @@ class SampleKey:
 def _clip_key(info: DatasetInfo, benchmark: str, name: str, fields: dict[str, str], label: int) -> SampleKey:
     """A clip folder's sample: split by its manifest fields, in name order, its own group without a unit."""
     rule = info.splits[benchmark]
-    split = split_of(rule, fields[rule.column])
+    split = rule.split_of(fields[rule.column])
     if split is None:
         raise BuildError(
             f"sample {name}: column {rule.column!r} holds {fields[rule.column]!r}, not train/test"

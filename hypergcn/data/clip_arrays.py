@@ -24,7 +24,7 @@ the log). A missing manifest or column and the split problems cannot be skipped:
 Parsing (:func:`parse_clip_shards`) writes one sample shard per value of the ``shard_by`` column (one shard
 ``all`` without it) with :class:`hypergcn.data.shards.ShardWriter`: frames (T, M, V, C) of the layout's
 channels, the per-sample ``label`` column and the manifest's grouping fields, so that the benchmark build
-splits by them (:func:`split_of` is the split rule).
+splits by them (:meth:`hypergcn.datasets.SplitRule.split_of`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -153,50 +152,11 @@ def _clip_key(row: ManifestRow) -> str:
 # The declaration's facts this format reads: actions, split rules, grouping columns.
 
 
-def split_column(rule: Any) -> str:
-    """The manifest column a split rule reads (``column``; ``field`` for the package's name-based rules)."""
-    column = getattr(rule, "column", None) or getattr(rule, "field", None)
-    if not column:
-        raise ValueError(f"split rule {rule!r} names no column")
-    return str(column)
-
-
-def _normal(value: Any) -> str:
-    """A manifest or rule value as compared by a split rule: integers by value (``"03"`` is ``3``)."""
-    text = str(value).strip()
-    try:
-        return str(int(text))
-    except ValueError:
-        return text
-
-
-def split_of(rule: Any, value: str) -> str | None:
-    """``"train"`` or ``"test"`` for a row whose rule column holds ``value``; None if an explicit split
-    column holds something else.
-
-    A rule with ``test`` values sends the rows holding one of them to test and the others to train; one
-    with ``train`` values (the package's NTU and NW-UCLA rules) the reverse; one with neither names an
-    explicit split column whose values are ``train`` or ``test`` (any case).
-    """
-    test = getattr(rule, "test", None)
-    if test is not None:
-        return "test" if _normal(value) in {_normal(v) for v in test} else "train"
-    train = getattr(rule, "train", None)
-    if train is not None:
-        return "train" if _normal(value) in {_normal(v) for v in train} else "test"
-    split = value.strip().lower()
-    return split if split in ("train", "test") else None
-
-
-def _explicit(rule: Any) -> bool:
-    return getattr(rule, "test", None) is None and getattr(rule, "train", None) is None
-
-
 def grouping_columns(info: DatasetInfo) -> list[str]:
     """The manifest columns besides ``clip`` and ``label`` a declaration needs: those of its split rules,
     ``shard_by`` and ``validation_unit``, in that order, each once. They are stored in the parsed shards."""
-    columns = [split_column(rule) for rule in info.splits.values()]
-    columns += [getattr(info, "shard_by", None), getattr(info, "validation_unit", None)]
+    columns = [rule.column for rule in info.splits.values()]
+    columns += [info.shard_by, info.validation_unit]
     return [c for c in dict.fromkeys(columns) if c and c not in ("clip", "label")]
 
 
@@ -205,36 +165,9 @@ def shard_of(fields: Mapping[str, str], shard_by: str | None) -> str:
     return fields[shard_by] if shard_by else DEFAULT_SHARD
 
 
-def _action_rows(actions: Any) -> list[tuple[int, str, str]]:
-    """(label, code, name) rows from what a declaration holds: a TSV file (a path, or a resource of the
-    package), or rows as (label, code, name) tuples, mappings, objects, or plain names (label = index)."""
-    if isinstance(actions, str | Path):
-        path = Path(actions)
-        if path.is_file():
-            text = path.read_text(encoding="utf-8-sig")
-        else:
-            text = resources.files("hypergcn.resources").joinpath(str(actions)).read_text()
-        reader = csv.DictReader(text.splitlines(), delimiter="\t")
-        return [(int(r["label"]), r["code"].strip(), r["name"].strip()) for r in reader]
-    rows = []
-    for index, item in enumerate(actions):
-        if isinstance(item, str):
-            rows.append((index, item, item))
-        elif isinstance(item, Mapping):
-            rows.append((int(item.get("label", index)), str(item.get("code", "")), str(item.get("name", ""))))
-        elif isinstance(item, tuple | list):
-            rows.append((int(item[0]), str(item[1]), str(item[2])))
-        else:
-            rows.append((int(item.label), str(item.code), str(item.name)))
-    return rows
-
-
 def action_labels(info: DatasetInfo) -> dict[str, int]:
     """Action code and name -> 0-based label (a code wins over another action's equal name)."""
-    actions = getattr(info, "actions", None)
-    if actions is None:
-        actions = (getattr(info, "declaration", None) or {}).get("actions", [])
-    rows = _action_rows(actions)[: info.num_class]
+    rows = info.action_table[: info.num_class]
     labels = {name: label for label, _, name in rows if name}
     labels.update({code: label for label, code, _ in rows if code})
     return labels
@@ -315,7 +248,7 @@ def _row_problems(
     for column in grouping_columns(info):
         if not row[column]:
             problems.append((f"empty {column!r}", f"give every row a {column} value"))
-    shard_by = getattr(info, "shard_by", None)
+    shard_by = info.shard_by
     if shard_by and row[shard_by] and not _SHARD_NAME.fullmatch(row[shard_by]):
         problems.append(
             (
@@ -324,8 +257,8 @@ def _row_problems(
             )
         )
     for benchmark, rule in info.splits.items():
-        column = split_column(rule)
-        if _explicit(rule) and row[column] and split_of(rule, row[column]) is None:
+        column = rule.column
+        if rule.explicit and row[column] and rule.split_of(row[column]) is None:
             problems.append(
                 (
                     f"{column} value {row[column]!r} is neither train nor test",
@@ -350,7 +283,7 @@ def read_manifest(
     labels = action_labels(info) if labels is None else labels
     path, reader, header = _open_manifest(folder)
     _check_header(path, header, info)
-    shard_by = getattr(info, "shard_by", None)
+    shard_by = info.shard_by
     rows: list[ManifestRow] = []
     problems: list[ClipError] = []
     first_line: dict[str, int] = {}
@@ -378,7 +311,7 @@ def read_manifest(
 def clip_shards(folder: str | Path, info: DatasetInfo) -> list[str]:
     """The parse shards of a clip folder, sorted: the values of its ``shard_by`` column (``["all"]``
     without one). Rows with an unusable value are listed by the first shard."""
-    if not getattr(info, "shard_by", None):
+    if not info.shard_by:
         return [DEFAULT_SHARD]
     rows, problems = read_manifest(folder, info)
     shards = {shard_of(row.fields, info.shard_by) for row in rows}
@@ -530,8 +463,8 @@ def _split_problems(
         names.setdefault(label, key)
     problems = []
     for benchmark, rule in info.splits.items():
-        column = split_column(rule)
-        splits = [split_of(rule, row.fields[column]) for row in rows]
+        column = rule.column
+        splits = [rule.split_of(row.fields[column]) for row in rows]
         for wanted in ("train", "test"):
             if wanted not in splits:
                 problems.append(
@@ -573,7 +506,7 @@ def check_clips(
     rows, problems = read_manifest(folder, info, labels)
     listed = {row.clip for row in rows} | {p.clip for p in problems if p.clip}
     orphans, files_found = _orphan_files(folder, listed)
-    shard_by = getattr(info, "shard_by", None)
+    shard_by = info.shard_by
     good = []
     for row in rows:
         try:
@@ -673,13 +606,13 @@ def clip_sample_keys(shard: Shard, info: DatasetInfo, benchmark: str) -> list[tu
     the benchmark build and the statistics read instead of parsing sample names. The group is the sample's
     ``validation_unit`` value (a string; None-valued when the declaration has no validation unit)."""
     rule = info.splits[benchmark]
-    column = split_column(rule)
-    unit = getattr(info, "validation_unit", None)
+    column = rule.column
+    unit = info.validation_unit
     if "label" not in shard.columns or column not in shard.fields:
         raise ValueError(f"{shard.path}: no 'label' column or field {column!r}; parse the clip folder again")
     keys = []
     for k, value in enumerate(shard.fields[column]):
-        split = split_of(rule, value)
+        split = rule.split_of(value)
         if split is None:
             raise ValueError(
                 f"{shard.path}: sample {shard.names[k]}: {column} value {value!r} is not train/test"
