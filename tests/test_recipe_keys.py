@@ -153,7 +153,7 @@ def test_declaration_then_benchmark_defaults_then_feeder(files, monkeypatch):
     align), which beat the feeder's; any recipe value or argument beats them all."""
     recipe = {"frame_sample": "resize", "test_p_interval": [0.9], "random_rot": False}
     declared = dataclasses.replace(dataset_info("ntu60"), recipe_defaults=recipe)
-    monkeypatch.setattr(dataset_module, "dataset_info", lambda name: declared)
+    monkeypatch.setattr(dataset_module, "benchmark_dataset_info", lambda attrs, path=None: declared)
     xview = SkeletonDataset(files["xview"], "test", "joint")
     assert (xview.frame_sample, xview.align, xview.p_interval) == ("resize", True, (0.9,))
     xsub = SkeletonDataset(files["xsub"], "train", "joint", train=True)

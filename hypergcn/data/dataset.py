@@ -43,7 +43,7 @@ from torch.utils.data import Dataset
 import hypergcn.data.transforms as tf
 from hypergcn.config import FEEDER_KEYS, TRAIN_ONLY_KEYS, foreign_loader_keys
 from hypergcn.data.benchmark_file import benchmark_dataset_info, benchmark_layout, plain
-from hypergcn.datasets import MODALITIES, DatasetInfo, dataset_info
+from hypergcn.datasets import MODALITIES, DatasetInfo
 
 FRAME_SAMPLES = ("resize", "clips")
 TEST_SAMPLINGS = ("seeded", "random")
@@ -184,7 +184,8 @@ class SkeletonDataset(Dataset):
         self.dataset_name = str(attrs.get("dataset", ""))
         self.benchmark = str(attrs.get("benchmark", ""))
         self.num_class = int(attrs.get("num_class", int(self.labels.max(initial=-1)) + 1))
-        info = self._file_dataset(attrs)
+        # its stored declaration (a user's dataset needs no config here), else the package's dataset
+        info = benchmark_dataset_info(attrs, self.h5_path)
         self.layout = benchmark_layout(attrs)
         if self.num_channels != self.layout.num_channels:
             raise ValueError(
@@ -230,13 +231,6 @@ class SkeletonDataset(Dataset):
             self.frames = np.asarray(group["frames"][()], dtype=np.int64)
             _, self.num_channels, self.max_frames, self.num_point, self.num_person = group["x"].shape
             return {key: plain(value) for key, value in handle.attrs.items()}
-
-    def _file_dataset(self, attrs: Mapping[str, Any]) -> DatasetInfo:
-        """The file's dataset: its stored declaration (so a user's dataset needs no config here), or, for
-        a file written before declarations were stored, the package's dataset of that name."""
-        if "declaration" in attrs:
-            return benchmark_dataset_info(attrs, self.h5_path)
-        return dataset_info(self.dataset_name)
 
     def _resolve_options(
         self, given: dict[str, Any], recipe: Mapping[str, Any], info: DatasetInfo
